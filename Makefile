@@ -1,0 +1,33 @@
+# Every target creates and uses .venv, so it works on a fresh machine with Python 3.11.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export KEDRO_DISABLE_TELEMETRY := true
+
+.PHONY: install install-test demo test lint unit e2e docs bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[demo]"
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+
+demo: install
+	$(BIN)/python examples/demo.py
+
+lint: install-test
+	$(BIN)/ruff check kedro_runtime tests examples benchmarks features
+	$(BIN)/ruff format --check kedro_runtime tests
+	$(BIN)/mypy
+
+unit: install-test
+	$(BIN)/pytest
+
+test: lint unit
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache site

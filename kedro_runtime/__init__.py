@@ -1,0 +1,28 @@
+"""kedro-runtime: a re-entrant KedroSession that runs a Kedro project many times,
+with in-memory data and per-run parameters."""
+
+from __future__ import annotations
+
+from .catalog import as_dataset, is_fresh_per_run, override_catalog
+from .errors import (
+    CatalogOverrideError,
+    RunIdError,
+    RuntimeDataError,
+    RuntimeParamsError,
+)
+from .run_id import generate_run_id
+from .session import KedroSession
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CatalogOverrideError",
+    "KedroSession",
+    "RunIdError",
+    "RuntimeDataError",
+    "RuntimeParamsError",
+    "as_dataset",
+    "generate_run_id",
+    "is_fresh_per_run",
+    "override_catalog",
+]

@@ -1,0 +1,270 @@
+"""Every use of a private Kedro API in kedro-runtime, in one place.
+
+Kedro offers no public way to layer a catalog, to re-resolve config from a cached
+parse, or to build a context's catalog with a chosen class and save version. Each
+function below names the private API it touches. ``tests/test_kedro_private.py``
+checks every one of them against the installed Kedro and fails with a message that
+names the API when a Kedro release changes it.
+
+Private APIs used:
+    - ``DataCatalog._datasets``, ``_lazy_datasets``, ``_config_resolver``,
+      ``_load_versions``, ``_save_version``, ``_validator_specs``, ``_validators``,
+      ``_save_validated`` (instance state of a catalog).
+    - ``kedro.io.data_catalog._LazyDataset`` (a dataset not yet built).
+    - ``CatalogConfigResolver._resolved_configs``, ``_default_runtime_patterns``,
+      ``_dataset_patterns``, ``_user_catch_all_pattern``.
+    - ``AbstractVersionedDataset._version``, ``_cached_load_version``,
+      ``_cached_save_version``.
+    - ``CachedDataset._dataset`` and ``_cache``.
+    - ``KedroContext._get_catalog`` and ``KedroContext._pipelines_to_validate``.
+    - ``kedro.framework.context.context._convert_paths_to_absolute_posix``.
+    - ``OmegaConfigLoader._read_raw_config``, ``_resolve_from_raw_config``,
+      ``_runtime_params_oc``, ``_runtime_params_hits`` and
+      ``_register_runtime_params_resolver``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from kedro.config import MissingConfigException
+from kedro.framework.context.context import _convert_paths_to_absolute_posix
+from kedro.io import CachedDataset, MemoryDataset
+from kedro.io.core import AbstractDataset, AbstractVersionedDataset, Version
+from kedro.io.data_catalog import _LazyDataset
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from kedro.framework.context import KedroContext
+    from kedro.io import DataCatalog
+    from kedro.io.catalog_config_resolver import CatalogConfigResolver
+
+RawConfig = tuple[Any, ...]
+"""What ``OmegaConfigLoader._read_raw_config`` returns: parsed, unresolved files."""
+
+
+# --- DataCatalog ---------------------------------------------------------------
+
+
+def catalog_datasets(catalog: DataCatalog) -> MutableMapping[str, AbstractDataset]:
+    """``DataCatalog._datasets``: the materialised datasets of a catalog."""
+    return catalog._datasets
+
+
+def catalog_lazy_datasets(catalog: DataCatalog) -> MutableMapping[str, Any]:
+    """``DataCatalog._lazy_datasets``: entries from config not built yet."""
+    return catalog._lazy_datasets
+
+
+def catalog_save_version(catalog: DataCatalog) -> str | None:
+    """``DataCatalog._save_version``."""
+    return catalog._save_version
+
+
+def catalog_load_versions(catalog: DataCatalog) -> dict[str, str]:
+    """``DataCatalog._load_versions``."""
+    return catalog._load_versions
+
+
+def layered_catalog(
+    catalog_class: type[DataCatalog],
+    base: DataCatalog,
+    *,
+    datasets: MutableMapping[str, AbstractDataset],
+    lazy_datasets: MutableMapping[str, Any],
+    config_resolver: CatalogConfigResolver,
+    load_versions: dict[str, str],
+    save_version: str | None,
+    validator_specs: MutableMapping[str, Any],
+    validators: MutableMapping[str, Any],
+) -> DataCatalog:
+    """Make a catalog of ``catalog_class`` whose state is the given mappings.
+
+    The new object starts from a shallow copy of ``base.__dict__`` (so attributes
+    that a ``DataCatalog`` subclass adds are carried over) and then gets its own
+    mappings for every piece of state a run can change.
+    """
+    catalog = catalog_class.__new__(catalog_class)
+    catalog.__dict__.update(base.__dict__)
+    catalog._datasets = datasets  # type: ignore[assignment]
+    catalog._lazy_datasets = lazy_datasets  # type: ignore[assignment]
+    catalog._config_resolver = config_resolver
+    catalog._load_versions = load_versions
+    catalog._save_version = save_version
+    catalog._validator_specs = validator_specs  # type: ignore[assignment]
+    catalog._validators = validators  # type: ignore[assignment]
+    catalog._save_validated = set()
+    return catalog
+
+
+def catalog_validator_state(
+    catalog: DataCatalog,
+) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """``DataCatalog._validator_specs`` and ``DataCatalog._validators``."""
+    return catalog._validator_specs, catalog._validators
+
+
+def is_lazy_dataset(obj: Any) -> bool:
+    """Whether ``obj`` is a ``kedro.io.data_catalog._LazyDataset``."""
+    return isinstance(obj, _LazyDataset)
+
+
+def relazy(
+    lazy: Any, name: str, load_version: str | None, save_version: str | None
+) -> Any:
+    """A new ``_LazyDataset`` with the config of ``lazy`` and the given versions."""
+    return _LazyDataset(name, lazy.config, load_version, save_version)
+
+
+def lazy_dataset(
+    name: str,
+    config: dict[str, Any],
+    load_version: str | None,
+    save_version: str | None,
+) -> Any:
+    """A ``_LazyDataset`` built from a dataset config."""
+    return _LazyDataset(name, config, load_version, save_version)
+
+
+# --- CatalogConfigResolver -------------------------------------------------------
+
+
+def resolver_configs(resolver: CatalogConfigResolver) -> Mapping[str, Any]:
+    """``CatalogConfigResolver._resolved_configs``."""
+    return resolver._resolved_configs
+
+
+def layered_resolver(
+    base: CatalogConfigResolver,
+    resolved_configs: MutableMapping[str, Any],
+    runtime_patterns: dict[str, Any],
+    pattern_updates: Mapping[str, Any] | None = None,
+) -> CatalogConfigResolver:
+    """A shallow copy of ``base`` with its own resolved configs and runtime patterns.
+
+    ``pattern_updates`` replaces the config of existing factory patterns (same
+    pattern strings, so their order, which depends on the strings alone, holds).
+    """
+    resolver = copy.copy(base)
+    resolver._resolved_configs = resolved_configs  # type: ignore[assignment]
+    resolver._default_runtime_patterns = runtime_patterns
+    if pattern_updates:
+        resolver._dataset_patterns = {
+            key: pattern_updates.get(key, value)
+            for key, value in base._dataset_patterns.items()
+        }
+        resolver._user_catch_all_pattern = {
+            key: pattern_updates.get(key, value)
+            for key, value in base._user_catch_all_pattern.items()
+        }
+    return resolver
+
+
+def resolver_patterns(resolver: CatalogConfigResolver) -> dict[str, Any]:
+    """Every factory pattern of ``resolver`` with its config (user patterns only)."""
+    return {**resolver._dataset_patterns, **resolver._user_catch_all_pattern}
+
+
+# --- datasets --------------------------------------------------------------------
+
+
+def is_versioned(dataset: AbstractDataset) -> bool:
+    """Whether ``dataset`` is versioned (``AbstractVersionedDataset._version`` set)."""
+    return (
+        isinstance(dataset, AbstractVersionedDataset) and dataset._version is not None
+    )
+
+
+def versioned_copy(
+    dataset: AbstractVersionedDataset, load_version: str | None, save_version: str
+) -> AbstractVersionedDataset:
+    """A shallow copy of a versioned dataset that loads and saves the given versions.
+
+    Touches ``_version`` and the resolved-version caches ``_cached_load_version``
+    and ``_cached_save_version``.
+    """
+    fresh = copy.copy(dataset)
+    fresh._version = Version(load_version, save_version)
+    fresh._cached_load_version = None
+    fresh._cached_save_version = None
+    return fresh
+
+
+def cached_dataset_parts(dataset: CachedDataset) -> tuple[AbstractDataset, Any]:
+    """``CachedDataset._dataset`` and the copy mode of ``CachedDataset._cache``."""
+    return dataset._dataset, dataset._cache._copy_mode
+
+
+def cached_copy(dataset: CachedDataset, inner: AbstractDataset) -> CachedDataset:
+    """A copy of a ``CachedDataset`` wrapping ``inner`` with an empty cache."""
+    fresh = copy.copy(dataset)
+    fresh._dataset = inner
+    fresh._cache = MemoryDataset(copy_mode=dataset._cache._copy_mode)
+    return fresh
+
+
+# --- KedroContext ----------------------------------------------------------------
+
+
+def build_context_catalog(
+    context: KedroContext,
+    catalog_class: type,
+    save_version: str,
+    pipeline_names: list[str],
+) -> DataCatalog:
+    """Build the project catalog through ``KedroContext._get_catalog``.
+
+    Sets ``KedroContext._pipelines_to_validate`` first, so that parameter
+    validation looks only at the pipelines the run asked for (as Kedro's own
+    session does), and a broken pipeline that nobody runs breaks nothing.
+    """
+    context._pipelines_to_validate = list(pipeline_names)
+    return context._get_catalog(  # type: ignore[return-value]
+        catalog_class=catalog_class, save_version=save_version
+    )
+
+
+def absolute_paths(project_path: Path, conf_catalog: dict[str, Any]) -> dict[str, Any]:
+    """Kedro's ``_convert_paths_to_absolute_posix`` (relative paths -> project)."""
+    return _convert_paths_to_absolute_posix(project_path, conf_catalog)
+
+
+# --- OmegaConfigLoader ---------------------------------------------------------
+
+
+def read_raw_config(loader: Any, key: str) -> RawConfig | None:
+    """Parse the files for ``key`` once, unresolved (``_read_raw_config``).
+
+    Returns ``None`` when the loader has no such API (a custom config loader)
+    or when there is no config for ``key``.
+    """
+    if not hasattr(loader, "_read_raw_config"):
+        return None
+    try:
+        return tuple(loader._read_raw_config(key))
+    except MissingConfigException:
+        return None
+
+
+def resolve_raw_config(
+    loader: Any, key: str, raw: RawConfig, runtime_params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Resolve a cached parse with the given runtime params.
+
+    Works on a shallow copy of ``loader`` so that the loader itself keeps its
+    runtime params; registers the copy's ``runtime_params`` resolver for the
+    time of the call and the original's again afterwards. OmegaConf resolvers
+    are process-global: the caller must hold ``kedro_runtime`` 's config lock.
+    """
+    resolving = copy.copy(loader)
+    resolving.runtime_params = dict(runtime_params)
+    resolving._runtime_params_oc = None
+    resolving._runtime_params_hits = set()
+    resolving._register_runtime_params_resolver()
+    try:
+        return resolving._resolve_from_raw_config(key, *raw)  # type: ignore[no-any-return]
+    finally:
+        loader._register_runtime_params_resolver()

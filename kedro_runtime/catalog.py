@@ -1,0 +1,318 @@
+"""The catalog override layer: the catalog of one run, over a base catalog.
+
+``override_catalog(base, overrides)`` gives a catalog in which every override
+shadows the base entry of the same name and everything else resolves as in the
+base, dataset factory patterns included. Nothing is written to the base: reads
+fall through to it, writes (a dataset the runner creates, a lazy entry being
+built, a replaced entry) stay in the layer. Dropping the layer leaves the base
+exactly as it was.
+
+Datasets that hold per-run state are copied into the layer the first time the
+run reads them, so a run never sees another run's data: ``MemoryDataset`` (and
+its subclasses), ``CachedDataset``, versioned datasets (which save under the
+layer's ``save_version``), and any dataset class that sets
+``fresh_per_run = True``. Every other dataset (files, databases: stateless
+connectors) is the base's own object, shared as files are shared in Kedro.
+
+The cost of a layer does not depend on the size of the base catalog, nor on the
+size of the injected data: it is a few small dictionaries, and work is done only
+for the names a run actually reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from typing import Any, TypeVar
+
+from kedro.io import CachedDataset, DataCatalog, MemoryDataset
+from kedro.io.core import AbstractDataset
+
+from . import _kedro_private as private
+from .errors import CatalogOverrideError
+
+logger = logging.getLogger(__name__)
+
+_V = TypeVar("_V")
+_MISSING = object()
+
+
+class _Layer(MutableMapping[str, _V]):
+    """A mapping over ``base`` that never writes to it.
+
+    Lookups go to the layer's own entries, then to ``front`` (the overrides),
+    then to ``base``. A value read from ``front`` or ``base`` is passed through
+    ``on_read``; when that returns a new object it is kept in the layer, so each
+    run builds its own copy once. Deleting a name hides the base entry.
+    """
+
+    __slots__ = ("_base", "_front", "_hidden", "_local", "_on_read")
+
+    def __init__(
+        self,
+        base: Mapping[str, Any],
+        front: Mapping[str, Any] | None = None,
+        on_read: Callable[[str, Any, bool], Any] | None = None,
+        hidden: set[str] | None = None,
+    ) -> None:
+        self._base = base
+        self._front: Mapping[str, Any] = front or {}
+        self._on_read = on_read
+        self._local: dict[str, Any] = {}
+        self._hidden: set[str] = hidden or set()
+
+    def _lookup(self, key: str) -> Any:
+        value = self._local.get(key, _MISSING)
+        if value is not _MISSING or key in self._hidden:
+            return value
+        from_front = key in self._front
+        value = (self._front if from_front else self._base).get(key, _MISSING)
+        if value is _MISSING or self._on_read is None:
+            return value
+        fresh = self._on_read(key, value, from_front)
+        if fresh is value:
+            return value
+        # setdefault is atomic: two threads reading the same name share one copy.
+        return self._local.setdefault(key, fresh)
+
+    def __getitem__(self, key: str) -> _V:
+        value = self._lookup(key)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value  # type: ignore[no-any-return]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._lookup(key)
+        return default if value is _MISSING else value
+
+    def __contains__(self, key: object) -> bool:
+        if key in self._local:
+            return True
+        if key in self._hidden:
+            return False
+        return key in self._front or key in self._base
+
+    def __setitem__(self, key: str, value: _V) -> None:
+        self._local[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._local.pop(key, None)
+        self._hidden.add(key)
+
+    def __iter__(self) -> Iterator[str]:
+        seen = set(self._local)
+        yield from self._local
+        for source in (self._front, self._base):
+            for key in source:
+                if key not in seen and key not in self._hidden:
+                    seen.add(key)
+                    yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __or__(self, other: Mapping[str, Any]) -> dict[str, Any]:
+        return {**dict(self.items()), **other}
+
+    def __ror__(self, other: Mapping[str, Any]) -> dict[str, Any]:
+        return {**other, **dict(self.items())}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({sorted(self)!r})"
+
+
+def is_fresh_per_run(dataset: AbstractDataset) -> bool:
+    """Whether a run must get its own copy of ``dataset`` rather than share it.
+
+    True for ``MemoryDataset`` and its subclasses, ``CachedDataset``, versioned
+    datasets, and any dataset whose class sets ``fresh_per_run = True``.
+
+    Args:
+        dataset: A dataset of a base catalog.
+
+    Returns:
+        Whether the override layer copies the dataset for each run.
+    """
+    return bool(
+        getattr(dataset, "fresh_per_run", False)
+        or isinstance(dataset, MemoryDataset | CachedDataset)
+        or private.is_versioned(dataset)
+    )
+
+
+def as_dataset(value: Any) -> AbstractDataset:
+    """Use a dataset as it is; wrap any other value in a ``MemoryDataset``.
+
+    The ``MemoryDataset`` has Kedro's default copy mode, so nodes get a copy of
+    a DataFrame or a deep copy of other objects and never change the caller's
+    data. For zero-copy injection pass ``MemoryDataset(data, copy_mode="assign")``.
+
+    Args:
+        value: A dataset object or raw data.
+
+    Returns:
+        The dataset that serves ``value``.
+    """
+    if isinstance(value, AbstractDataset):
+        return value
+    return MemoryDataset(data=value)
+
+
+class _Freshener:
+    """Makes the per-run copy of a base dataset (see ``is_fresh_per_run``)."""
+
+    def __init__(self, load_versions: Mapping[str, str], save_version: str | None):
+        self._load_versions = load_versions
+        self._save_version = save_version
+
+    def dataset(self, name: str, value: Any, from_front: bool) -> Any:
+        if from_front:
+            return as_dataset(value)
+        return self.copy(name, value)
+
+    def copy(self, name: str, dataset: AbstractDataset) -> AbstractDataset:
+        if isinstance(dataset, CachedDataset):
+            inner, _ = private.cached_dataset_parts(dataset)
+            return private.cached_copy(dataset, self.copy(name, inner))
+        if private.is_versioned(dataset) and self._save_version:
+            return private.versioned_copy(
+                dataset,  # type: ignore[arg-type]
+                self._load_versions.get(name),
+                self._save_version,
+            )
+        if getattr(dataset, "fresh_per_run", False) or isinstance(
+            dataset, MemoryDataset
+        ):
+            import copy
+
+            return copy.copy(dataset)
+        return dataset
+
+    def lazy(self, name: str, lazy: Any, from_front: bool) -> Any:
+        return private.relazy(
+            name, lazy, self._load_versions.get(name), self._save_version
+        )
+
+
+def override_catalog(
+    base: DataCatalog,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    save_version: str | None = None,
+    load_versions: Mapping[str, str] | None = None,
+    catalog_class: type[DataCatalog] | None = None,
+    lazy_overrides: Mapping[str, dict[str, Any]] | None = None,
+    pattern_overrides: Mapping[str, dict[str, Any]] | None = None,
+) -> DataCatalog:
+    """Give the catalog of one run: ``overrides`` over ``base``, base untouched.
+
+    Every name in ``overrides`` shadows the base entry of that name (or adds
+    it). A value that is an ``AbstractDataset`` is used as that dataset; any
+    other value is wrapped in a ``MemoryDataset`` with Kedro's default copy mode.
+    Everything else resolves as in ``base``, dataset factory patterns included.
+    Datasets with per-run state (memory, cached, versioned, or classes that set
+    ``fresh_per_run = True``) are copied into the layer when the run first
+    reads them; other datasets are shared with the base.
+
+    Example:
+    ``` python
+    from kedro.io import DataCatalog, MemoryDataset
+    from kedro_runtime import override_catalog
+
+    base = DataCatalog({"prices": MemoryDataset([1, 2, 3])})
+    run_catalog = override_catalog(base, {"prices": [10, 20]})
+    assert run_catalog.load("prices") == [10, 20]
+    assert base.load("prices") == [1, 2, 3]
+    ```
+
+    Args:
+        base: The catalog to layer over. Never modified.
+        overrides: Dataset name to raw data or dataset object.
+        save_version: Save version of versioned datasets in the layer. Defaults
+            to the base's save version.
+        load_versions: Dataset name to version to load, over the base's own.
+        catalog_class: Class of the returned catalog; a ``DataCatalog``
+            subclass (e.g. ``SharedMemoryDataCatalog`` for ``ParallelRunner``).
+            Defaults to the class of ``base``.
+        lazy_overrides: Dataset name to dataset config (resolved, with
+            credentials and absolute paths) to build in the layer instead of the
+            base entry.
+        pattern_overrides: Factory pattern to new config for that pattern.
+
+    Returns:
+        A catalog of ``catalog_class`` for one run.
+
+    Raises:
+        CatalogOverrideError: If ``base`` is not a ``DataCatalog``, a key is not
+            a non-empty string, or ``catalog_class`` is not a ``DataCatalog``
+            subclass.
+    """
+    if not isinstance(base, DataCatalog):
+        raise CatalogOverrideError(
+            f"override_catalog() needs a kedro.io.DataCatalog as base, got "
+            f"{type(base).__name__}."
+        )
+    catalog_class = catalog_class or type(base)
+    if not (isinstance(catalog_class, type) and issubclass(catalog_class, DataCatalog)):
+        raise CatalogOverrideError(
+            f"catalog_class must be a subclass of kedro.io.DataCatalog, got "
+            f"{catalog_class!r}."
+        )
+    overrides = dict(overrides or {})
+    for name in overrides:
+        if not isinstance(name, str) or not name:
+            raise CatalogOverrideError(
+                f"Override names must be non-empty dataset names (str), got {name!r}."
+            )
+    lazy_overrides = dict(lazy_overrides or {})
+
+    save_version = save_version or private.catalog_save_version(base)
+    versions = {**private.catalog_load_versions(base), **(load_versions or {})}
+    fresh = _Freshener(versions, save_version)
+
+    shadowed = set(overrides) | set(lazy_overrides)
+    datasets: _Layer[AbstractDataset] = _Layer(
+        private.catalog_datasets(base),
+        front=overrides,
+        on_read=fresh.dataset,
+        hidden=set(lazy_overrides),
+    )
+    lazy_front = {
+        name: private.lazy_dataset(name, config, versions.get(name), save_version)
+        for name, config in lazy_overrides.items()
+    }
+    lazy: _Layer[Any] = _Layer(
+        private.catalog_lazy_datasets(base),
+        front=lazy_front,
+        on_read=lambda name, value, from_front: (
+            value if from_front else fresh.lazy(name, value, from_front)
+        ),
+        hidden=set(overrides),
+    )
+    resolver = private.layered_resolver(
+        base.config_resolver,
+        _Layer(
+            private.resolver_configs(base.config_resolver),
+            front=lazy_overrides,
+            hidden=set(overrides),
+        ),
+        dict(catalog_class.default_runtime_patterns),
+        pattern_overrides,
+    )
+    specs, validators = private.catalog_validator_state(base)
+    layer = private.layered_catalog(
+        catalog_class,
+        base,
+        datasets=datasets,
+        lazy_datasets=lazy,
+        config_resolver=resolver,
+        load_versions=versions,
+        save_version=save_version,
+        validator_specs=_Layer(specs),
+        validators=_Layer(validators),
+    )
+    if shadowed:
+        logger.debug("Catalog override layer shadows %s", sorted(shadowed))
+    return layer

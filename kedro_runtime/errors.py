@@ -1,0 +1,22 @@
+"""Errors raised by kedro-runtime. Each message says what was wrong and what to do."""
+
+from __future__ import annotations
+
+from kedro.framework.session.session import KedroSessionError
+from kedro.io.core import DatasetError
+
+
+class RuntimeDataError(KedroSessionError):
+    """``runtime_data`` names a dataset that cannot be injected into this run."""
+
+
+class RuntimeParamsError(KedroSessionError):
+    """``runtime_params`` (or the deprecated ``extra_params``) is not usable."""
+
+
+class RunIdError(KedroSessionError):
+    """A ``run_id`` is not a valid dataset version or was already used."""
+
+
+class CatalogOverrideError(DatasetError):
+    """An override given to :func:`kedro_runtime.override_catalog` is not usable."""

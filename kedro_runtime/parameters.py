@@ -1,0 +1,169 @@
+"""Runtime parameters: nesting dotted keys, merging, and the ``params:`` datasets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kedro.validation.utils import get_typed_fields
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from .errors import RuntimeParamsError
+
+
+def nest_params(params: Mapping[str, Any] | None, *, argument: str) -> dict[str, Any]:
+    """Turn dotted keys into nested mappings, as ``kedro run --params`` does.
+
+    ``{"model.alpha": 2, "seed": 1}`` becomes ``{"model": {"alpha": 2}, "seed": 1}``.
+
+    Args:
+        params: The parameters a caller gave, or ``None``.
+        argument: The argument's name, for error messages.
+
+    Returns:
+        A new nested dictionary.
+
+    Raises:
+        RuntimeParamsError: If ``params`` is not a mapping, a key is not a
+            non-empty string, or two keys clash once nested (``"a": 1`` and
+            ``"a.b": 2``).
+    """
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise RuntimeParamsError(
+            f"`{argument}` must be a mapping of parameter names to values, got "
+            f"{type(params).__name__}. Example: {argument}={{'model.alpha': 0.1}}."
+        )
+    nested: dict[str, Any] = {}
+    for key, value in params.items():
+        if not isinstance(key, str) or not key or any(not p for p in key.split(".")):
+            raise RuntimeParamsError(
+                f"`{argument}` keys must be non-empty strings such as 'alpha' or "
+                f"'model.alpha', got {key!r}."
+            )
+        *parents, leaf = key.split(".")
+        target = nested
+        for depth, part in enumerate(parents):
+            child = target.setdefault(part, {})
+            if not isinstance(child, dict):
+                clash = ".".join(parents[: depth + 1])
+                raise RuntimeParamsError(
+                    f"`{argument}` sets '{clash}' to a value and also '{key}' "
+                    f"inside it. Give one of them."
+                )
+            target = child
+        if isinstance(value, Mapping):
+            value = nest_params(value, argument=argument)
+            if isinstance(target.get(leaf), dict):
+                value = deep_merge(target[leaf], value)
+        elif leaf in target:
+            raise RuntimeParamsError(
+                f"`{argument}` sets '{key}' twice (once through a dotted key). "
+                f"Give it once."
+            )
+        target[leaf] = value
+    return nested
+
+
+def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``update`` into a copy of ``base``; nested mappings merge key by key.
+
+    Args:
+        base: The values to start from. Not modified.
+        update: The values that win.
+
+    Returns:
+        A new dictionary.
+    """
+    merged = dict(base)
+    for key, value in update.items():
+        current = merged.get(key)
+        if isinstance(current, Mapping) and isinstance(value, Mapping):
+            merged[key] = deep_merge(current, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def param_datasets(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``parameters`` and ``params:...`` entries a Kedro catalog holds.
+
+    Nested mappings and typed parameter objects (dataclasses, pydantic models)
+    give one entry per field, e.g. ``params:model.alpha``.
+
+    Args:
+        params: The resolved, validated parameters.
+
+    Returns:
+        Dataset name to value.
+    """
+    table: dict[str, Any] = {"parameters": params}
+
+    def add(name: str, value: Any) -> None:
+        table[f"params:{name}"] = value
+        fields = value if isinstance(value, dict) else get_typed_fields(value)
+        for field, field_value in (fields or {}).items():
+            add(f"{name}.{field}", field_value)
+
+    for name, value in params.items():
+        add(name, value)
+    return table
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, Mapping):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            yield from _strings(value)
+
+
+def _containers(raw_files: Mapping[Any, Any]) -> Iterator[tuple[str, Any]]:
+    for config in raw_files.values():
+        if isinstance(config, DictConfig | ListConfig):
+            container = OmegaConf.to_container(config, resolve=False)
+        else:
+            container = config
+        if isinstance(container, Mapping):
+            yield from container.items()
+
+
+def has_interpolation(raw_files: Mapping[Any, Any]) -> bool:
+    """Whether parsed, unresolved config files use any ``${...}`` interpolation.
+
+    Args:
+        raw_files: Path to parsed file, as the config loader reads them.
+
+    Returns:
+        True if some value would change when resolved.
+    """
+    return any(
+        "${" in text for _, value in _containers(raw_files) for text in _strings(value)
+    )
+
+
+def keys_using_runtime_params(
+    raw_files: Mapping[Any, Any], credential_names: set[str] | None = None
+) -> set[str]:
+    """Top-level keys whose config reads ``${runtime_params:...}``.
+
+    Args:
+        raw_files: Path to parsed file, as the config loader reads them.
+        credential_names: Credentials entries that read runtime params; a key
+            whose ``credentials`` names one of them counts too.
+
+    Returns:
+        The affected top-level keys (dataset names or factory patterns).
+    """
+    credential_names = credential_names or set()
+    keys = set()
+    for key, value in _containers(raw_files):
+        if any("runtime_params:" in text for text in _strings(value)):
+            keys.add(key)
+        elif isinstance(value, Mapping) and value.get("credentials") in credential_names:
+            keys.add(key)
+    return keys

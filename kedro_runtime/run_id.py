@@ -1,0 +1,61 @@
+"""Run ids: unique in the process, sortable, valid as dataset save versions."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime, timezone
+
+from kedro.io.core import VERSION_FORMAT
+
+from .errors import RunIdError
+
+_lock = threading.Lock()
+_last: tuple[str, int] = ("", -1)
+_VALID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+
+
+def generate_run_id() -> str:
+    """A new run id such as ``2026-11-25T18.40.00.123Z-0000``.
+
+    It starts with Kedro's save-version timestamp (UTC, milliseconds) and ends
+    with a counter for runs started in the same millisecond, so ids are unique
+    within the process and sort in the order they were made.
+
+    Returns:
+        The run id.
+    """
+    global _last  # noqa: PLW0603
+    now = datetime.now(tz=timezone.utc).strftime(VERSION_FORMAT)
+    stamp = now[:-4] + now[-1:]
+    with _lock:
+        last_stamp, counter = _last
+        if stamp <= last_stamp:
+            stamp, counter = last_stamp, counter + 1
+        else:
+            counter = 0
+        _last = (stamp, counter)
+    return f"{stamp}-{counter:04d}"
+
+
+def check_run_id(run_id: object) -> str:
+    """Check that a caller's run id can name a dataset version.
+
+    Args:
+        run_id: The id a caller gave.
+
+    Returns:
+        The run id.
+
+    Raises:
+        RunIdError: If it is not a non-empty string made of letters, digits,
+            ``.``, ``_``, ``:`` and ``-`` that starts with a letter or digit.
+    """
+    if not isinstance(run_id, str) or not _VALID.match(run_id) or len(run_id) > 128:
+        raise RunIdError(
+            f"run_id {run_id!r} cannot be used as a dataset save version: use a "
+            f"string of at most 128 letters, digits, '.', '_', ':' or '-' that "
+            f"starts with a letter or digit, or leave run_id out to get one "
+            f"generated."
+        )
+    return run_id
