@@ -21,6 +21,7 @@ for the names a run actually reads.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any, TypeVar
@@ -185,12 +186,12 @@ class _Freshener:
         if getattr(dataset, "fresh_per_run", False) or isinstance(
             dataset, MemoryDataset
         ):
-            import copy
-
             return copy.copy(dataset)
         return dataset
 
     def lazy(self, name: str, lazy: Any, from_front: bool) -> Any:
+        if from_front:
+            return lazy
         return private.relazy(
             name, lazy, self._load_versions.get(name), self._save_version
         )
@@ -286,9 +287,7 @@ def override_catalog(
     lazy: _Layer[Any] = _Layer(
         private.catalog_lazy_datasets(base),
         front=lazy_front,
-        on_read=lambda name, value, from_front: (
-            value if from_front else fresh.lazy(name, value, from_front)
-        ),
+        on_read=fresh.lazy,
         hidden=set(overrides),
     )
     resolver = private.layered_resolver(
