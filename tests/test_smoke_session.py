@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from orders_demo.pipelines.orders import nodes
 
 from kedro_runtime import KedroSession
 
@@ -14,6 +13,8 @@ def expected_headline(
     orders: pd.DataFrame, prices: pd.DataFrame, factor: float, derived: float
 ) -> str:
     """The headline computed by calling the node functions directly."""
+    from orders_demo.pipelines.orders import nodes  # importable once bootstrapped
+
     priced = nodes.price_orders(nodes.clean_orders(orders), prices)
     revenue = nodes.add_revenue(priced, vat_rate=0.2, factor=factor)
     discounted = nodes.apply_discount(revenue, {"threshold": 100, "rate": 0.1})
