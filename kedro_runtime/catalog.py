@@ -193,7 +193,7 @@ class _Freshener:
         if from_front:
             return lazy
         return private.relazy(
-            name, lazy, self._load_versions.get(name), self._save_version
+            lazy, name, self._load_versions.get(name), self._save_version
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kedro.framework.session.session import KedroSessionError
+from kedro.framework.session.abstract_session import KedroSessionError
 from kedro.io.core import DatasetError
 
 

@@ -54,10 +54,12 @@ def nest_params(params: Mapping[str, Any] | None, *, argument: str) -> dict[str,
                 )
             target = child
         if isinstance(value, Mapping):
-            value = nest_params(value, argument=argument)
+            nested_value = nest_params(value, argument=argument)
             if isinstance(target.get(leaf), dict):
-                value = deep_merge(target[leaf], value)
-        elif leaf in target:
+                nested_value = deep_merge(target[leaf], nested_value)
+            target[leaf] = nested_value
+            continue
+        if leaf in target:
             raise RuntimeParamsError(
                 f"`{argument}` sets '{key}' twice (once through a dotted key). "
                 f"Give it once."
@@ -122,7 +124,7 @@ def _strings(node: Any) -> Iterator[str]:
             yield from _strings(value)
 
 
-def _containers(raw_files: Mapping[Any, Any]) -> Iterator[tuple[str, Any]]:
+def _containers(raw_files: Mapping[Any, Any]) -> Iterator[tuple[Any, Any]]:
     for config in raw_files.values():
         if isinstance(config, DictConfig | ListConfig):
             container = OmegaConf.to_container(config, resolve=False)
@@ -164,6 +166,8 @@ def keys_using_runtime_params(
     for key, value in _containers(raw_files):
         if any("runtime_params:" in text for text in _strings(value)):
             keys.add(key)
-        elif isinstance(value, Mapping) and value.get("credentials") in credential_names:
+        elif (
+            isinstance(value, Mapping) and value.get("credentials") in credential_names
+        ):
             keys.add(key)
     return keys

@@ -19,7 +19,7 @@ from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro.framework.project import configure_project, pipelines, settings
 from kedro.framework.session import KedroSession as _KedroSession
-from kedro.framework.session.session import KedroSessionError
+from kedro.framework.session.abstract_session import KedroSessionError
 from kedro.io import DataCatalog, MemoryDataset, SharedMemoryDataset
 from kedro.io.catalog_config_resolver import CatalogConfigResolver
 from kedro.io.data_catalog import SharedMemoryDataCatalog
@@ -148,7 +148,7 @@ class KedroSession(_KedroSession):
         self._run_ids: set[str] = set()
 
     @classmethod
-    def create(  # type: ignore[override]
+    def create(
         cls,
         project_path: Path | str | None = None,
         save_on_close: bool = True,
@@ -244,7 +244,8 @@ class KedroSession(_KedroSession):
                     raw[key] = None
             catalog_class = settings.DATA_CATALOG_CLASS
             if not (
-                isinstance(catalog_class, type) and issubclass(catalog_class, DataCatalog)
+                isinstance(catalog_class, type)
+                and issubclass(catalog_class, DataCatalog)
             ):
                 raise KedroSessionError(
                     f"kedro-runtime layers each run over a kedro.io.DataCatalog, but "
@@ -273,10 +274,14 @@ class KedroSession(_KedroSession):
             params=params,
             params_interpolated=bool(
                 params_raw
-                and (has_interpolation(params_raw[0]) or has_interpolation(params_raw[1]))
+                and (
+                    has_interpolation(params_raw[0]) or has_interpolation(params_raw[1])
+                )
             ),
             catalog_runtime_keys=(
-                keys_using_runtime_params({**catalog_raw[0], **catalog_raw[1]}, cred_keys)
+                keys_using_runtime_params(
+                    {**catalog_raw[0], **catalog_raw[1]}, cred_keys
+                )
                 if catalog_raw
                 else set()
             ),
@@ -311,7 +316,7 @@ class KedroSession(_KedroSession):
             return self._pipelines[name]
         pipelines.set_requested([name])
         try:
-            pipeline = pipelines[name]
+            pipeline: Pipeline = pipelines[name]
         except KeyError as exc:
             pipelines.set_requested(None)
             matches = difflib.get_close_matches(name, list(pipelines.keys()))
@@ -339,7 +344,9 @@ class KedroSession(_KedroSession):
                 self._project = self._build_project(names)
             return self._project
 
-    def _warm_base(self, project: _Project, key: tuple[Any, ...], pipe: Pipeline) -> None:
+    def _warm_base(
+        self, project: _Project, key: tuple[Any, ...], pipe: Pipeline
+    ) -> None:
         """Build, once, the base entries a pipeline reads, so runs share them."""
         if key in self._warm:
             return
@@ -386,8 +393,8 @@ class KedroSession(_KedroSession):
             )
             typed = validator.type_extractor.extract_types_from_pipelines()
             project.validators[key] = validator if typed else None
-        validator = project.validators[key]
-        return validator.validate_raw_params(params) if validator else params
+        known = project.validators[key]
+        return known.validate_raw_params(params) if known else params
 
     def _catalog_config_overrides(
         self,
@@ -485,7 +492,7 @@ class KedroSession(_KedroSession):
             self._run_ids.add(run_id)
         return run_id
 
-    def run(  # type: ignore[override]  # noqa: PLR0912, PLR0915
+    def run(
         self,
         pipeline_name: str | None = None,
         pipeline_names: list[str] | None = None,
@@ -599,7 +606,9 @@ class KedroSession(_KedroSession):
         )
         for name in data:
             lazy_overrides.pop(name, None)
-        versions = {} if only_missing_outputs else dict.fromkeys(pipe.all_outputs(), run_id)
+        versions = (
+            {} if only_missing_outputs else dict.fromkeys(pipe.all_outputs(), run_id)
+        )
         versions.update(load_versions or {})
         catalog = override_catalog(
             project.catalog,
@@ -679,6 +688,7 @@ def _copy_out_shared(result: dict[str, Any]) -> dict[str, Any]:
     copied = {}
     for name, dataset in result.items():
         if isinstance(dataset, SharedMemoryDataset) and dataset.exists():
-            dataset = MemoryDataset(data=dataset.load(), copy_mode="assign")
-        copied[name] = dataset
+            copied[name] = MemoryDataset(data=dataset.load(), copy_mode="assign")
+        else:
+            copied[name] = dataset
     return copied
