@@ -22,6 +22,7 @@ from kedro.framework.session import KedroSession as _KedroSession
 from kedro.framework.session.abstract_session import KedroSessionError
 from kedro.io import DataCatalog, MemoryDataset, SharedMemoryDataset
 from kedro.io.catalog_config_resolver import CatalogConfigResolver
+from kedro.io.core import DatasetNotFoundError
 from kedro.io.data_catalog import SharedMemoryDataCatalog
 from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
@@ -594,11 +595,11 @@ class KedroSession(_KedroSession):
         )
         if parallel:
             _check_picklable(data)
-        for name in load_versions or {}:
-            if name not in project.catalog:
-                raise RuntimeDataError(
-                    f"'load_versions' names '{name}', which is not in the catalog."
-                )
+        missing = sorted(n for n in load_versions or {} if n not in project.catalog)
+        if missing:
+            raise DatasetNotFoundError(
+                f"'load_versions' keys {missing} are not found in the catalog."
+            )
         self._warm_base(project, pipe_key, pipe)
         overrides = {**self._param_table(project, names, run_params), **data}
         lazy_overrides, pattern_overrides = self._catalog_config_overrides(
