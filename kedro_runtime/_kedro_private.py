@@ -21,6 +21,10 @@ Private APIs used:
     - ``OmegaConfigLoader._read_raw_config``, ``_resolve_from_raw_config``,
       ``_runtime_params_oc``, ``_runtime_params_hits`` and
       ``_register_runtime_params_resolver``.
+    - Kedro CLI, for ``kedro_runtime/cli.py`` (section at the end):
+      ``kedro.framework.cli.utils._split_params``,
+      ``kedro.framework.cli.project._resolve_runner_kwargs`` and
+      ``KedroSession._get_config_loader``.
 """
 
 from __future__ import annotations
@@ -179,7 +183,9 @@ def is_versioned(dataset: AbstractDataset) -> bool:
 
 
 def versioned_copy(
-    dataset: AbstractVersionedDataset, load_version: str | None, save_version: str
+    dataset: AbstractVersionedDataset,
+    load_version: str | None,
+    save_version: str | None,
 ) -> AbstractVersionedDataset:
     """A shallow copy of a versioned dataset that loads and saves the given versions.
 
@@ -213,15 +219,19 @@ def build_context_catalog(
     context: KedroContext,
     catalog_class: type,
     save_version: str,
-    pipeline_names: list[str],
+    pipeline_names: list[str] | None,
 ) -> DataCatalog:
     """Build the project catalog through ``KedroContext._get_catalog``.
 
     Sets ``KedroContext._pipelines_to_validate`` first, so that parameter
     validation looks only at the pipelines the run asked for (as Kedro's own
     session does), and a broken pipeline that nobody runs breaks nothing.
+    ``None`` validates against every registered pipeline, as Kedro's
+    ``context.catalog`` does.
     """
-    context._pipelines_to_validate = list(pipeline_names)
+    context._pipelines_to_validate = (
+        None if pipeline_names is None else list(pipeline_names)
+    )
     return context._get_catalog(  # type: ignore[return-value]
         catalog_class=catalog_class, save_version=save_version
     )
@@ -258,13 +268,56 @@ def resolve_raw_config(
     runtime params; registers the copy's ``runtime_params`` resolver for the
     time of the call and the original's again afterwards. OmegaConf resolvers
     are process-global: the caller must hold ``kedro_runtime`` 's config lock.
+
+    Resolves deep copies of the parsed files: Kedro merges them with
+    ``OmegaConf.unsafe_merge``, which writes into its inputs (runtime params
+    included), so resolving the cached parse itself would leak one call's
+    params into the next.
     """
+    base_configs, env_configs, *rest = raw
+    files = (copy.deepcopy(base_configs), copy.deepcopy(env_configs), *rest)
     resolving = copy.copy(loader)
     resolving.runtime_params = dict(runtime_params)
     resolving._runtime_params_oc = None
     resolving._runtime_params_hits = set()
     resolving._register_runtime_params_resolver()
     try:
-        return resolving._resolve_from_raw_config(key, *raw)  # type: ignore[no-any-return]
+        return resolving._resolve_from_raw_config(key, *files)  # type: ignore[no-any-return]
     finally:
         loader._register_runtime_params_resolver()
+
+
+# === Kedro CLI: used by kedro_runtime/cli.py ====================================
+# Owned with kedro_runtime/cli.py; checked by tests/test_cli.py::TestKedroPrivateCli.
+# Imports are local so that importing a session does not import Kedro's CLI.
+
+
+def split_params(ctx: Any, param: Any, value: Any) -> Any:
+    """``kedro.framework.cli.utils._split_params``: how ``--params`` is parsed.
+
+    ``"a=1,b.c=x"`` becomes ``{"a": 1, "b": {"c": "x"}}`` (values typed by
+    OmegaConf); a mapping is returned as it is; a bad item fails through
+    ``ctx.fail``.
+    """
+    from kedro.framework.cli.utils import _split_params  # noqa: PLC0415
+
+    return _split_params(ctx, param, value)
+
+
+def resolve_runner_kwargs(
+    is_async: bool, runner_params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``kedro.framework.cli.project._resolve_runner_kwargs``.
+
+    The keyword arguments of the runner from ``--runner-params`` and the
+    deprecated ``--async`` flag, with Kedro's warning and conflict error.
+    """
+    from kedro.framework.cli.project import _resolve_runner_kwargs  # noqa: PLC0415
+
+    return dict(_resolve_runner_kwargs(is_async, dict(runner_params)))
+
+
+def session_config_loader(session: Any) -> Any:
+    """``KedroSession._get_config_loader()``: the config loader of a session,
+    built from the session's store and the project settings as Kedro does."""
+    return session._get_config_loader()

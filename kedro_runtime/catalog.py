@@ -26,6 +26,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any, TypeVar
 
+from kedro import io as kedro_io
 from kedro.io import CachedDataset, DataCatalog, MemoryDataset
 from kedro.io.core import AbstractDataset
 
@@ -177,7 +178,7 @@ class _Freshener:
         if isinstance(dataset, CachedDataset):
             inner, _ = private.cached_dataset_parts(dataset)
             return private.cached_copy(dataset, self.copy(name, inner))
-        if private.is_versioned(dataset) and self._save_version:
+        if private.is_versioned(dataset):
             return private.versioned_copy(
                 dataset,  # type: ignore[arg-type]
                 self._load_versions.get(name),
@@ -195,6 +196,27 @@ class _Freshener:
         return private.relazy(
             lazy, name, self._load_versions.get(name), self._save_version
         )
+
+
+def _direct_kedro_io_types(patterns: Mapping[str, Any]) -> dict[str, Any]:
+    """``patterns`` with each ``kedro.io.<Name>`` type written ``<Name>``.
+
+    Kedro imports a dataset type by trying the prefixes ``kedro.io.``,
+    ``kedro_datasets.`` and none, in that order, so ``kedro.io.MemoryDataset`` (the
+    runtime pattern of ``DataCatalog``) costs two failed imports, each a search of
+    ``sys.path``, for every dataset a run creates from the pattern. ``MemoryDataset``
+    names the same class, found on the first try. Only names that ``kedro.io``
+    exports are rewritten.
+    """
+    rewritten: dict[str, Any] = {}
+    for pattern, config in patterns.items():
+        kind = config.get("type") if isinstance(config, Mapping) else None
+        name = kind.removeprefix("kedro.io.") if isinstance(kind, str) else ""
+        if name != kind and "." not in name and name in kedro_io.__all__:
+            rewritten[pattern] = {**config, "type": name}
+        else:
+            rewritten[pattern] = config
+    return rewritten
 
 
 def override_catalog(
@@ -255,7 +277,7 @@ def override_catalog(
             f"override_catalog() needs a kedro.io.DataCatalog as base, got "
             f"{type(base).__name__}."
         )
-    catalog_class = catalog_class or type(base)
+    catalog_class = type(base) if catalog_class is None else catalog_class
     if not (isinstance(catalog_class, type) and issubclass(catalog_class, DataCatalog)):
         raise CatalogOverrideError(
             f"catalog_class must be a subclass of kedro.io.DataCatalog, got "
@@ -297,7 +319,7 @@ def override_catalog(
             front=lazy_overrides,
             hidden=set(overrides),
         ),
-        dict(catalog_class.default_runtime_patterns),
+        _direct_kedro_io_types(catalog_class.default_runtime_patterns),
         pattern_overrides,
     )
     specs, validators = private.catalog_validator_state(base)

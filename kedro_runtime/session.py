@@ -29,6 +29,7 @@ from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 from kedro.validation.parameter_validator import ParameterValidator
 
 from . import _kedro_private as private
+from ._context import new_session_context
 from .catalog import as_dataset, override_catalog
 from .errors import RunIdError, RuntimeDataError, RuntimeParamsError
 from .parameters import (
@@ -196,15 +197,49 @@ class KedroSession(_KedroSession):
         """The project context, built once per session (or after ``reload``).
 
         ``after_context_created`` fires when it is built, not on every call.
+        Its ``catalog`` is the session's base catalog (built once, on first
+        use), not a new catalog on every read as in Kedro: the ``catalog`` that
+        ``%load_ext kedro.ipython`` gives a notebook is the one runs layer over.
 
         Returns:
-            The session's ``KedroContext``.
+            The session's ``KedroContext`` (of a subclass of
+            ``settings.CONTEXT_CLASS``).
         """
         with self._lock:
             if self._context is None:
                 with CONFIG_LOCK:
-                    self._context = super().load_context()
+                    context = new_session_context(
+                        settings.CONTEXT_CLASS,
+                        self._base_catalog,
+                        package_name=self._package_name,
+                        project_path=self._project_path,
+                        config_loader=private.session_config_loader(self),
+                        env=self.store.get("env"),
+                        runtime_params=self.store.get("runtime_params"),
+                        hook_manager=self._hook_manager,
+                    )
+                    # Set before the hook: a hook that reads `context.catalog`
+                    # builds the base catalog with this very context.
+                    self._context = context
+                    try:
+                        self._hook_manager.hook.after_context_created(context=context)
+                    except BaseException:
+                        self._context = None
+                        raise
             return self._context
+
+    def _base_catalog(self, pipeline_names: list[str] | None = None) -> DataCatalog:
+        """The base catalog of the session, built once; what ``context.catalog`` is.
+
+        Args:
+            pipeline_names: The pipelines to validate parameters against if this
+                call builds the catalog; ``None`` (reading ``context.catalog``)
+                validates against every registered pipeline, as Kedro does.
+
+        Returns:
+            The catalog every run layers its own data over.
+        """
+        return self._ensure_project(pipeline_names).catalog
 
     def reload(self) -> None:
         """Drop the cached context, config, catalog and pipelines.
@@ -226,7 +261,7 @@ class KedroSession(_KedroSession):
     def _create_params(self) -> dict[str, Any]:
         return dict(self.store.get("runtime_params") or {})
 
-    def _build_project(self, pipeline_names: list[str]) -> _Project:
+    def _build_project(self, pipeline_names: list[str] | None) -> _Project:
         context = self.load_context()
         loader = context.config_loader
         create_params = self._create_params()
@@ -318,30 +353,43 @@ class KedroSession(_KedroSession):
         pipelines.set_requested([name])
         try:
             pipeline: Pipeline = pipelines[name]
-        except KeyError as exc:
+        except (KeyError, ImportError) as exc:
+            # A registry that calls find_pipelines(raise_errors=True) raises
+            # ImportError for a requested name without a pipeline module: load
+            # every pipeline to tell an unknown name from a broken module.
             pipelines.set_requested(None)
-            matches = difflib.get_close_matches(name, list(pipelines.keys()))
-            hint = (
-                "Did you mean one of these instead?\n"
-                + textwrap.indent("\n".join(matches), " " * 4)
-                if matches
-                else ""
-            )
-            raise ValueError(
-                f"Failed to find the pipeline named '{name}'. It needs to be "
-                f"generated and returned by the 'register_pipelines' function. {hint}"
-            ) from exc
+            try:
+                registered = dict(pipelines.items())
+            except Exception:
+                raise exc from None
+            if name not in registered:
+                matches = difflib.get_close_matches(name, list(registered))
+                hint = (
+                    "Did you mean one of these instead?\n"
+                    + textwrap.indent("\n".join(matches), " " * 4)
+                    if matches
+                    else ""
+                )
+                raise ValueError(
+                    f"Failed to find the pipeline named '{name}'. It needs to be "
+                    f"generated and returned by the 'register_pipelines' function. "
+                    f"{hint}"
+                ) from exc
+            pipeline = registered[name]
         self._pipelines[name] = pipeline
         return pipeline
 
-    def _ensure_project(self, names: list[str]) -> _Project:
+    def _ensure_project(self, names: list[str] | None) -> _Project:
         project = self._project
         if project is not None:
             return project
         with self._lock:
             if self._project is None:
-                for name in names:
+                for name in names or ():
                     self._registered_pipeline(name)
+                # Kedro's parameter validation reads `pipelines[name]` for every
+                # name: request them all (each load above requested one only).
+                pipelines.set_requested(None if names is None else list(names))
                 self._project = self._build_project(names)
             return self._project
 
