@@ -29,5 +29,13 @@ unit: install-test
 
 test: lint unit
 
+# behave features: generate a project with `kedro new`, drive the real `kedro` CLI.
+e2e: install-test
+	$(BIN)/behave features --format progress
+
+docs: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[docs]"
+	$(BIN)/mkdocs build --strict
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache site

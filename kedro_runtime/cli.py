@@ -1,0 +1,546 @@
+"""``kedro run`` with ``--runtime-params`` and ``--runtime-data``.
+
+Installing kedro-runtime registers the :data:`cli` group under the
+``kedro.project_commands`` entry point. Kedro lets a plugin's command take the
+place of a built-in one with the same name, so ``kedro run`` (and
+``python -m <package>``, through ``find_run_command``) then run :func:`run`.
+
+The command reuses the option objects of Kedro's own ``kedro run`` (same names,
+defaults, help and parsing) and adds two options:
+
+- ``--runtime-params "k=v,a.b=2"``: parameters for this run, parsed and typed as
+  ``--params`` is.
+- ``--runtime-data "name=path,..."``: read a catalog entry from another file,
+  with the entry's dataset type and options.
+
+Which session runs the project:
+
+- ``settings.SESSION_CLASS`` is ``kedro_runtime.KedroSession`` or a subclass of
+  it: that class.
+- It is Kedro's default ``KedroSession``: ``kedro_runtime.KedroSession``.
+- Anything else: Kedro's built-in ``kedro run`` runs unchanged, and the new
+  options are refused with a message saying they need a kedro-runtime session.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from kedro import KedroDeprecationWarning
+from kedro.framework.cli.project import run as kedro_run
+from kedro.framework.cli.utils import KedroCliError, split_string
+from kedro.framework.project import settings
+from kedro.framework.session import KedroSession as KedroDefaultSession
+from kedro.io import AbstractDataset, DataCatalog, DatasetError
+from kedro.utils import load_obj
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from . import _kedro_private as private
+from .errors import RuntimeDataError, RuntimeParamsError
+from .run_id import generate_run_id
+from .session import KedroSession
+
+RUNTIME_PARAMS_HELP = """Parameters for this run only, with the syntax and
+typing of --params: items separated by commas, key and value by an equals sign,
+nested keys by dots, example: factor=2,model.alpha=0.5. May be combined with
+--params, but a key must not be given in both. Needs a kedro-runtime session."""
+
+RUNTIME_DATA_HELP = """Read catalog entries from other files for this run only.
+Items separated by commas, dataset name and path by an equals sign, example:
+orders=data/01_raw/orders_march.csv. The entry's dataset type and options are
+kept; only its file path changes (a versioned entry stays versioned: give the
+folder of its versions). Relative paths are relative to the current directory.
+A dataset that a node produces is read from the file and its node is skipped.
+Needs a kedro-runtime session."""
+
+NEW_OPTIONS = ("runtime_params", "runtime_data")
+"""Names of the options this command adds to Kedro's ``kedro run``."""
+
+PATH_KEYS = ("filepath", "path")
+"""Dataset config keys that hold a file path, in the order they are looked up."""
+
+_NEW_OPTION_FLAGS = {
+    "runtime_params": "--runtime-params",
+    "runtime_data": "--runtime-data",
+}
+
+
+# --- option callbacks ------------------------------------------------------------
+
+
+def split_runtime_params(
+    ctx: click.Context, param: click.Parameter, value: Any
+) -> dict[str, Any]:
+    """Parse ``--runtime-params`` exactly as Kedro parses ``--params``.
+
+    Args:
+        ctx: The click context.
+        param: The option being parsed.
+        value: ``"k=v,a.b=2"`` from the command line, or a mapping or string
+            from a ``--config`` file.
+
+    Returns:
+        The parameters as a nested dictionary with typed values.
+
+    Raises:
+        click.BadParameter: If a ``--config`` file gives something that is
+            neither a string nor a mapping.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, str | Mapping):
+        raise click.BadParameter(
+            f"expected 'key=value,...' or a mapping, got {type(value).__name__}.",
+            ctx=ctx,
+            param=param,
+        )
+    parsed = private.split_params(
+        ctx, param, dict(value) if isinstance(value, Mapping) else value
+    )
+    return dict(parsed or {})
+
+
+def split_runtime_data(
+    ctx: click.Context, param: click.Parameter, value: Any
+) -> dict[str, str]:
+    """Parse ``--runtime-data "name=path,..."`` into dataset names and paths.
+
+    Args:
+        ctx: The click context.
+        param: The option being parsed.
+        value: The string from the command line, or a string or a mapping of
+            names to paths from a ``--config`` file.
+
+    Returns:
+        Dataset name to path, in the order given.
+
+    Raises:
+        click.BadParameter: If an item has no ``=``, an empty name or path, or a
+            name is given twice.
+    """
+    if not value:
+        return {}
+    if isinstance(value, Mapping):
+        items = [(str(name), value[name]) for name in value]
+    elif isinstance(value, str):
+        items = []
+        for item in split_string(ctx, param, value):
+            name, equals, path = item.partition("=")
+            if not equals:
+                raise click.BadParameter(
+                    f"item '{item}' must be a dataset name and a path separated by "
+                    f"'=', e.g. orders=data/01_raw/orders_march.csv.",
+                    ctx=ctx,
+                    param=param,
+                )
+            items.append((name.strip(), path.strip()))
+    else:
+        raise click.BadParameter(
+            f"expected 'name=path,...' or a mapping, got {type(value).__name__}.",
+            ctx=ctx,
+            param=param,
+        )
+    paths: dict[str, str] = {}
+    for name, path in items:
+        if not name:
+            raise click.BadParameter(
+                "a dataset name is empty; write items as name=path.",
+                ctx=ctx,
+                param=param,
+            )
+        if not isinstance(path, str) or not path.strip():
+            raise click.BadParameter(
+                f"the path for '{name}' is empty; write items as name=path.",
+                ctx=ctx,
+                param=param,
+            )
+        if name in paths:
+            raise click.BadParameter(
+                f"'{name}' is given more than once.", ctx=ctx, param=param
+            )
+        paths[name] = path.strip()
+    return paths
+
+
+def load_config_file(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Read ``kedro run --config FILE`` into the defaults of this command.
+
+    The file holds a ``run:`` mapping of option names (as in
+    ``kedro run --help``, with dashes as underscores) to values, for instance
+    ``runtime_params: {factor: 2}``. Options given on the command line win over
+    the file.
+
+    Args:
+        ctx: The click context.
+        param: The ``--config`` option.
+        value: The path of the file, or ``None``.
+
+    Returns:
+        ``value`` unchanged.
+
+    Raises:
+        click.BadParameter: If the file is not YAML, has no ``run`` mapping, or
+            names an option this command does not have.
+    """
+    if not value:
+        return value
+    section = ctx.command.name or "run"
+    try:
+        content = OmegaConf.to_container(OmegaConf.load(value))
+    except (OmegaConfBaseException, yaml.YAMLError, ValueError, OSError) as exc:
+        raise click.BadParameter(
+            f"cannot read '{value}' as YAML: {exc}", ctx=ctx, param=param
+        ) from exc
+    options = content.get(section) if isinstance(content, dict) else None
+    if not isinstance(options, dict):
+        raise click.BadParameter(
+            f"'{value}' must hold a '{section}:' mapping of option names to values.",
+            ctx=ctx,
+            param=param,
+        )
+    valid = sorted(
+        p.name for p in ctx.command.params if p.name and p.name != param.name
+    )
+    for key in options:
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=3)
+            hint = f" Did you mean {' or '.join(close)}?" if close else ""
+            raise click.BadParameter(
+                f"key `{key}` in '{value}' is not an option of `kedro {section}`."
+                f"{hint} Valid keys: {', '.join(valid)}.",
+                ctx=ctx,
+                param=param,
+            )
+    ctx.default_map = {**(ctx.default_map or {}), **options}
+    return value
+
+
+class RunOptionError(KedroCliError):
+    """Options of ``kedro run`` that cannot be used together.
+
+    A ``KedroCliError`` (exit code 1, as Kedro's own command) that prints its
+    message as ``Error: ...``, without a traceback.
+    """
+
+    def show(self, file: Any = None) -> None:
+        """Print the message to stderr (or ``file``).
+
+        Args:
+            file: Where to print; stderr by default.
+        """
+        click.secho(f"Error: {self.format_message()}", file=file, err=True, fg="red")
+
+
+# --- the command -----------------------------------------------------------------
+
+
+def _command_params() -> list[click.Parameter]:
+    """Kedro's ``kedro run`` options, with ``--config`` reading the new options too,
+    and the new options right after ``--params``."""
+    params: list[click.Parameter] = []
+    for option in kedro_run.params:
+        if option.name == "config" and isinstance(option, click.Option):
+            params.append(
+                click.Option(
+                    [*option.opts, *option.secondary_opts],
+                    type=option.type,
+                    help=option.help,
+                    callback=load_config_file,
+                )
+            )
+            continue
+        params.append(option)
+        if option.name == "params":
+            params.extend(_new_options())
+    if not any(p.name == NEW_OPTIONS[0] for p in params):
+        params.extend(_new_options())
+    return params
+
+
+def _new_options() -> list[click.Parameter]:
+    return [
+        click.Option(
+            ["--runtime-params"],
+            type=click.UNPROCESSED,
+            default="",
+            help=RUNTIME_PARAMS_HELP,
+            callback=split_runtime_params,
+        ),
+        click.Option(
+            ["--runtime-data"],
+            type=click.UNPROCESSED,
+            default="",
+            help=RUNTIME_DATA_HELP,
+            callback=split_runtime_data,
+        ),
+    ]
+
+
+@click.group(name="kedro-runtime")
+def cli() -> None:
+    """Commands from kedro-runtime."""
+
+
+@cli.command(
+    name="run",
+    params=_command_params(),
+    short_help="Run the pipeline.",
+)
+@click.pass_context
+def run(ctx: click.Context, /, **options: Any) -> dict[str, Any]:
+    """Run the pipeline.
+
+    Kedro's `kedro run`, from kedro-runtime: every option of the built-in
+    command works as there, plus --runtime-params and --runtime-data, which
+    need SESSION_CLASS to be Kedro's default session or a kedro-runtime
+    session.
+    """
+    session_class = runtime_session_class()
+    if session_class is None:
+        given = [flag for name, flag in _NEW_OPTION_FLAGS.items() if options.get(name)]
+        if given:
+            raise click.UsageError(
+                f"{' and '.join(given)} need a kedro-runtime session, but this "
+                f"project's settings.SESSION_CLASS is "
+                f"{_qualified_name(settings.SESSION_CLASS)}. Set SESSION_CLASS to "
+                f"kedro_runtime.KedroSession (or a subclass of it) in settings.py, "
+                f"or run without {' and '.join(given)}.",
+                ctx=ctx,
+            )
+        builtin = {k: v for k, v in options.items() if k not in NEW_OPTIONS}
+        callback: Callable[..., dict[str, Any]] | None = kedro_run.callback
+        if callback is None:  # pragma: no cover - Kedro's command always has one
+            raise KedroCliError("Kedro's `kedro run` command has no callback.")
+        return ctx.invoke(callback, **builtin)
+    return _run_with_session(ctx, session_class, options)
+
+
+def runtime_session_class() -> type[KedroSession] | None:
+    """The session class ``kedro run`` uses for this project.
+
+    Returns:
+        ``settings.SESSION_CLASS`` if it is a kedro-runtime session,
+        :class:`kedro_runtime.KedroSession` if it is Kedro's default session,
+        ``None`` for any other class (the built-in command runs then).
+    """
+    configured = settings.SESSION_CLASS
+    if isinstance(configured, type) and issubclass(configured, KedroSession):
+        return configured
+    if configured is KedroDefaultSession:
+        return KedroSession
+    return None
+
+
+def _run_with_session(
+    ctx: click.Context, session_class: type[KedroSession], options: dict[str, Any]
+) -> dict[str, Any]:
+    if options["pipeline"] and options["pipelines"]:
+        raise RunOptionError(
+            "Options '--pipeline' and '--pipelines' cannot be used together: "
+            "give the pipelines to run with '--pipelines' only."
+        )
+    if options["pipeline"]:
+        warnings.warn(
+            "'--pipeline' is deprecated in Kedro and will be removed; use "
+            "'--pipelines' instead.",
+            KedroDeprecationWarning,
+            stacklevel=2,
+        )
+        pipeline_names = [options["pipeline"]]
+    else:
+        pipeline_names = list(dict.fromkeys(options["pipelines"]))
+    params: dict[str, Any] = options["params"] or {}
+    runtime_params: dict[str, Any] = options["runtime_params"] or {}
+    check_no_shared_keys(params, runtime_params)
+    runner_class = load_obj(options["runner"] or "SequentialRunner", "kedro.runner")
+    try:
+        runner_kwargs = private.resolve_runner_kwargs(
+            options["is_async"], options["runner_params"]
+        )
+    except KedroCliError as exc:
+        raise RunOptionError(exc.format_message()) from exc
+    runner = runner_class(**runner_kwargs)
+    load_versions: dict[str, str] = options["load_versions"] or {}
+    run_id = generate_run_id()
+    session = session_class.create(
+        env=options["env"],
+        conf_source=options["conf_source"],
+        runtime_params=params or None,
+    )
+    with session:
+        runtime_data: dict[str, AbstractDataset] | None = None
+        if options["runtime_data"]:
+            catalog = session._base_catalog(pipeline_names or ["__default__"])
+            runtime_data = runtime_datasets(
+                catalog, options["runtime_data"], load_versions, run_id
+            )
+        try:
+            return session.run(
+                pipeline_names=pipeline_names,
+                tags=tuple(options["tags"]),
+                runner=runner,
+                node_names=tuple(options["node_names"]),
+                from_nodes=options["from_nodes"],
+                to_nodes=options["to_nodes"],
+                from_inputs=options["from_inputs"],
+                to_outputs=options["to_outputs"],
+                load_versions=load_versions,
+                namespaces=options["namespaces"],
+                only_missing_outputs=options["only_missing_outputs"],
+                runtime_data=runtime_data,
+                runtime_params=runtime_params or None,
+                run_id=run_id,
+            )
+        except RuntimeDataError as exc:
+            hint = "'--runtime-data'" if runtime_data else None
+            raise click.BadParameter(str(exc), ctx=ctx, param_hint=hint) from exc
+        except RuntimeParamsError as exc:
+            raise click.BadParameter(
+                str(exc), ctx=ctx, param_hint="'--runtime-params'"
+            ) from exc
+
+
+def check_no_shared_keys(
+    params: Mapping[str, Any], runtime_params: Mapping[str, Any]
+) -> None:
+    """Refuse a parameter that ``--params`` and ``--runtime-params`` both set.
+
+    Keys are compared as dotted paths: ``a.b`` in one and ``a`` or ``a.b.c`` in
+    the other set the same value, so they clash too.
+
+    Args:
+        params: The parsed ``--params``.
+        runtime_params: The parsed ``--runtime-params``.
+
+    Raises:
+        click.BadParameter: Naming every clashing key.
+    """
+    ours = _leaf_paths(params)
+    theirs = _leaf_paths(runtime_params)
+    shared = sorted(
+        {
+            ".".join(a if len(a) <= len(b) else b)
+            for a in ours
+            for b in theirs
+            if a[: len(b)] == b or b[: len(a)] == a
+        }
+    )
+    if shared:
+        raise click.BadParameter(
+            f"{', '.join(shared)} given in both. Give each parameter in one of "
+            f"the two options.",
+            param_hint="'--params' and '--runtime-params'",
+        )
+
+
+def _leaf_paths(
+    params: Mapping[str, Any], prefix: tuple[str, ...] = ()
+) -> set[tuple[str, ...]]:
+    paths: set[tuple[str, ...]] = set()
+    for key, value in params.items():
+        path = (*prefix, *str(key).split("."))
+        if isinstance(value, Mapping) and value:
+            paths |= _leaf_paths(value, path)
+        else:
+            paths.add(path)
+    return paths
+
+
+# --- --runtime-data --------------------------------------------------------------
+
+
+def runtime_datasets(
+    catalog: DataCatalog,
+    paths: Mapping[str, str],
+    load_versions: Mapping[str, str],
+    run_id: str,
+) -> dict[str, AbstractDataset]:
+    """Datasets like the catalog's entries, at other file paths.
+
+    Args:
+        catalog: The project's catalog.
+        paths: Dataset name to the path to read it from. A relative path is
+            relative to the current directory; a URL (``s3://...``) is kept.
+        load_versions: ``--load-versions``: the version to load of a versioned
+            entry.
+        run_id: The run's id, the save version of a versioned entry.
+
+    Returns:
+        Dataset name to a new dataset of the entry's type and options, at the
+        given path.
+
+    Raises:
+        click.BadParameter: If a name is a parameter, is not in the catalog, or
+            its entry has no file path; if the dataset cannot be created; or if
+            nothing exists at the path.
+    """
+    resolver = catalog.config_resolver
+    with_paths = sorted(
+        name for name, config in resolver.config.items() if _path_key(config)
+    )
+    datasets: dict[str, AbstractDataset] = {}
+    for name, path in paths.items():
+        if name == "parameters" or name.startswith("params:"):
+            raise _data_error(
+                f"'{name}' is a parameter, not a dataset: set parameters with "
+                f"--runtime-params."
+            )
+        if name not in catalog:
+            close = difflib.get_close_matches(name, with_paths, n=3)
+            hint = f" Did you mean {' or '.join(close)}?" if close else ""
+            raise _data_error(
+                f"'{name}' is not in the catalog.{hint} Entries with a file path: "
+                f"{', '.join(with_paths) or 'none'}."
+            )
+        config = copy.deepcopy(resolver.resolve_pattern(name))
+        key = _path_key(config)
+        if key is None:
+            raise _data_error(
+                f"the catalog entry '{name}' ({config.get('type', 'no type')}) has no "
+                f"file path to replace. Entries with a file path: "
+                f"{', '.join(with_paths) or 'none'}."
+            )
+        config[key] = _absolute(path)
+        try:
+            dataset = AbstractDataset.from_config(
+                name, config, load_versions.get(name), run_id
+            )
+            exists = dataset.exists()
+        except DatasetError as exc:
+            raise _data_error(f"cannot read '{name}' from '{path}': {exc}") from exc
+        if not exists:
+            raise _data_error(
+                f"nothing to read for '{name}' at '{config[key]}'. Give the path of "
+                f"an existing file."
+            )
+        datasets[name] = dataset
+    return datasets
+
+
+def _data_error(message: str) -> click.BadParameter:
+    return click.BadParameter(message, param_hint="'--runtime-data'")
+
+
+def _path_key(config: Mapping[str, Any]) -> str | None:
+    for key in PATH_KEYS:
+        if isinstance(config.get(key), str):
+            return key
+    return None
+
+
+def _absolute(path: str) -> str:
+    if "://" in path:
+        return path
+    return Path(path).expanduser().resolve().as_posix()
+
+
+def _qualified_name(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', obj)}"
