@@ -184,9 +184,10 @@ class _Freshener:
                 self._load_versions.get(name),
                 self._save_version,
             )
-        if getattr(dataset, "fresh_per_run", False) or isinstance(
-            dataset, MemoryDataset
-        ):
+        if getattr(dataset, "fresh_per_run", False):
+            return copy.deepcopy(dataset)
+        if isinstance(dataset, MemoryDataset):
+            # Saving rebinds the copy's data, so a shallow copy is isolated.
             return copy.copy(dataset)
         return dataset
 

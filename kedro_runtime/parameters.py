@@ -56,7 +56,13 @@ def nest_params(params: Mapping[str, Any] | None, *, argument: str) -> dict[str,
         if isinstance(value, Mapping):
             nested_value = nest_params(value, argument=argument)
             if isinstance(target.get(leaf), dict):
+                _check_disjoint(target[leaf], nested_value, key, argument)
                 nested_value = deep_merge(target[leaf], nested_value)
+            elif leaf in target:
+                raise RuntimeParamsError(
+                    f"`{argument}` sets '{key}' twice (once through a dotted key). "
+                    f"Give it once."
+                )
             target[leaf] = nested_value
             continue
         if leaf in target:
@@ -66,6 +72,21 @@ def nest_params(params: Mapping[str, Any] | None, *, argument: str) -> dict[str,
             )
         target[leaf] = value
     return nested
+
+
+def _check_disjoint(
+    first: Mapping[str, Any], second: Mapping[str, Any], path: str, argument: str
+) -> None:
+    for key, value in second.items():
+        if key not in first:
+            continue
+        if isinstance(first[key], Mapping) and isinstance(value, Mapping):
+            _check_disjoint(first[key], value, f"{path}.{key}", argument)
+        else:
+            raise RuntimeParamsError(
+                f"`{argument}` sets '{path}.{key}' twice (once through a dotted "
+                f"key). Give it once."
+            )
 
 
 def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:

@@ -49,6 +49,15 @@ process-global, so two resolutions at once could read each other's values."""
 
 _CONFIG_KEYS = ("parameters", "catalog", "credentials")
 _FILTER_CACHE_SIZE = 128
+_FILTERS = (
+    "tags",
+    "from_nodes",
+    "to_nodes",
+    "node_names",
+    "from_inputs",
+    "to_outputs",
+    "namespaces",
+)
 
 
 @dataclass
@@ -257,6 +266,24 @@ class KedroSession(_KedroSession):
             self._warm.clear()
             if self._package_name:
                 configure_project(self._package_name, preserve_logging=True)
+
+    def warm_up(self, pipeline_names: list[str] | None = None) -> None:
+        """Build now what the first run would build: for services and apps.
+
+        Builds the context, the base catalog and the named pipelines, and
+        creates the catalog entries those pipelines read, so that the first
+        request costs what every later one does.
+
+        Args:
+            pipeline_names: The pipelines the session will run (default
+                ``["__default__"]``).
+        """
+        names = list(pipeline_names or ["__default__"])
+        project = self._ensure_project(names)
+        pipe_key = (tuple(names), *(None,) * len(_FILTERS))
+        pipe = self._pipeline(pipe_key, names, dict.fromkeys(_FILTERS))
+        self._warm_base(project, pipe_key, pipe)
+        self._param_table(project, names, {})
 
     def _create_params(self) -> dict[str, Any]:
         return dict(self.store.get("runtime_params") or {})
@@ -635,7 +662,8 @@ class KedroSession(_KedroSession):
         pipe_key = (tuple(names), *(_as_list(value) for value in filters.values()))
         pipe = self._pipeline(pipe_key, names, filters)
         data, pipe = self._check_runtime_data(pipe, runtime_data)
-        run_id = self._new_run_id(run_id)
+        if run_id is not None:
+            check_run_id(run_id)
 
         parallel = isinstance(runner, ParallelRunner)
         catalog_class: type[DataCatalog] = (
@@ -655,6 +683,8 @@ class KedroSession(_KedroSession):
         )
         for name in data:
             lazy_overrides.pop(name, None)
+        # Reserved last: a run rejected for its input does not use up its id.
+        run_id = self._new_run_id(run_id)
         versions = (
             {} if only_missing_outputs else dict.fromkeys(pipe.all_outputs(), run_id)
         )

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from kedro.framework.session.session import KedroSessionError
+from kedro.io.core import DatasetNotFoundError
 from kedro.runner import ParallelRunner, SequentialRunner, ThreadRunner
 
 from kedro_runtime import KedroSession, RunIdError, RuntimeDataError, RuntimeParamsError
@@ -363,6 +364,17 @@ def test_run_id_of_a_run_rejected_for_bad_data_is_not_used_up(guard: Guard) -> N
     raised(
         RuntimeDataError,
         lambda: guard.session.run(run_id="retry-me", runtime_data={"nope": 1}),
+    )
+    guard.session.run(run_id="retry-me")
+    raised(RunIdError, lambda: guard.session.run(run_id="retry-me"))
+
+
+def test_run_id_of_a_run_rejected_for_bad_load_versions_is_not_used_up(
+    guard: Guard,
+) -> None:
+    raised(
+        DatasetNotFoundError,
+        lambda: guard.session.run(run_id="retry-me", load_versions={"nope": "v1"}),
     )
     guard.session.run(run_id="retry-me")
     raised(RunIdError, lambda: guard.session.run(run_id="retry-me"))

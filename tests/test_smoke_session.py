@@ -28,7 +28,9 @@ def test_two_runs_with_different_data_then_project_defaults(
     prices = pd.read_csv(raw / "prices.csv")
 
     baseline = session.run()["headline"].load()
-    injected = session.run(runtime_data={"orders": orders}, runtime_params={"factor": 2})
+    injected = session.run(
+        runtime_data={"orders": orders}, runtime_params={"factor": 2}
+    )
     again = session.run()["headline"].load()
 
     assert baseline == expected_headline(

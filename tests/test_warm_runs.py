@@ -187,3 +187,15 @@ def test_reload_does_the_cold_start_work_again(spies: Spies) -> None:
     assert counts["OmegaConfigLoader._read_raw_config"] > 0
     assert counts["KedroContext._get_catalog"] == 1
     assert counts["open(conf/...)"] > 0
+
+
+def test_warm_up_does_the_cold_start_work_before_the_first_run(
+    spies: Spies, orders: pd.DataFrame
+) -> None:
+    """A service calls warm_up() at startup: its first request is a warm run."""
+    with KedroSession.create(spies.project) as session:
+        session.warm_up()
+        assert spies.counts()["KedroContext._get_catalog"] == 1
+        spies.reset()
+        session.run(runtime_data={"orders": orders})
+        assert_cold_work_not_repeated(spies)

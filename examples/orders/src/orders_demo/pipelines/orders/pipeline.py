@@ -33,7 +33,9 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 name="discount",
                 tags=["pricing"],
             ),
-            node(summarise, ["discounted", "params:top_n"], "summary", name="summarise"),
+            node(
+                summarise, ["discounted", "params:top_n"], "summary", name="summarise"
+            ),
             node(
                 headline,
                 ["summary", "params:currency", "params:derived"],
