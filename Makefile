@@ -33,6 +33,11 @@ test: lint unit
 e2e: install-test
 	$(BIN)/behave features --format progress
 
+# Benchmarks: `make bench`, `make bench BENCH_ARGS=--quick`, `make bench BENCH_ARGS=--publish`.
+bench: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 docs: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[docs]"
 	$(BIN)/mkdocs build --strict
