@@ -12,6 +12,7 @@ from .errors import RunIdError
 
 _lock = threading.Lock()
 _last: tuple[str, int] = ("", -1)
+_claimed_session_ids: set[str] = set()
 _VALID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 
 
@@ -36,6 +37,30 @@ def generate_run_id() -> str:
             counter = 0
         _last = (stamp, counter)
     return f"{stamp}-{counter:04d}"
+
+
+def claim_session_id(session_id: str) -> bool:
+    """Whether a session may use its own id as the id of its first run.
+
+    Kedro's own session runs once, with ``run_id`` equal to its session id; a
+    kedro-runtime session does the same for its first run, so that ``kedro run``
+    saves the same versions and reports the same run id as Kedro does. Two
+    sessions made in the same millisecond get the same id from Kedro: only the
+    first to claim it uses it, the other gets a generated run id.
+
+    Args:
+        session_id: The session's id.
+
+    Returns:
+        True the first time a valid id is claimed in this process.
+    """
+    if not isinstance(session_id, str) or not _VALID.match(session_id):
+        return False
+    with _lock:
+        if session_id in _claimed_session_ids:
+            return False
+        _claimed_session_ids.add(session_id)
+        return True
 
 
 def check_run_id(run_id: object) -> str:

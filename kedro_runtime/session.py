@@ -39,7 +39,7 @@ from .parameters import (
     nest_params,
     param_datasets,
 )
-from .run_id import check_run_id, generate_run_id
+from .run_id import check_run_id, claim_session_id, generate_run_id
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +157,7 @@ class KedroSession(_KedroSession):
         self._filtered: dict[tuple[Any, ...], Pipeline] = {}
         self._warm: set[tuple[Any, ...]] = set()
         self._run_ids: set[str] = set()
+        self._session_id_offered = False
 
     @classmethod
     def create(
@@ -557,8 +558,14 @@ class KedroSession(_KedroSession):
         return data, pipe
 
     def _new_run_id(self, run_id: str | None) -> str:
-        run_id = generate_run_id() if run_id is None else check_run_id(run_id)
         with self._lock:
+            if run_id is None:
+                first = not self._session_id_offered
+                self._session_id_offered = True
+                use_session_id = first and claim_session_id(self.session_id)
+                run_id = self.session_id if use_session_id else generate_run_id()
+            else:
+                check_run_id(run_id)
             if run_id in self._run_ids:
                 raise RunIdError(
                     f"run_id '{run_id}' was already used in this session: every run "

@@ -535,3 +535,31 @@ def test_reload_picks_up_edited_catalog(
     session.reload()
     session.run(runtime_data={"orders": orders})
     assert [p.name for p in reporting.glob("report_*.csv")] == ["report_all.csv"]
+
+
+def test_first_run_id_is_the_session_id_as_in_kedro_unless_another_session_has_it(
+    project_path: Path, hook_recorder: Any
+) -> None:
+    with KedroSession.create(project_path) as session:
+        # A second session with the same id, as two sessions made in one
+        # millisecond would have: only one of them may use it as a run id.
+        twin = KedroSession(session_id=session.session_id, project_path=project_path)
+        recorders = [hook_recorder(session), hook_recorder(twin)]
+        session.run()
+        session.run()
+        twin.run()
+    (first, second), (twin_first,) = (
+        [c["run_params"]["run_id"] for c in r.calls_of("before_pipeline_run")]
+        for r in recorders
+    )
+    assert first == session.session_id
+    assert second != session.session_id
+    assert twin_first not in {first, second}
+
+
+def test_run_ids_are_unique_sortable_versions(project_path: Path) -> None:
+    from kedro_runtime.run_id import generate_run_id  # noqa: PLC0415
+
+    ids = [generate_run_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
