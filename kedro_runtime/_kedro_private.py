@@ -260,7 +260,12 @@ def read_raw_config(loader: Any, key: str) -> RawConfig | None:
 
 
 def resolve_raw_config(
-    loader: Any, key: str, raw: RawConfig, runtime_params: Mapping[str, Any]
+    loader: Any,
+    key: str,
+    raw: RawConfig,
+    runtime_params: Mapping[str, Any],
+    *,
+    restrict_type_selection: bool = False,
 ) -> dict[str, Any]:
     """Resolve a cached parse with the given runtime params.
 
@@ -280,6 +285,8 @@ def resolve_raw_config(
     resolving.runtime_params = dict(runtime_params)
     resolving._runtime_params_oc = None
     resolving._runtime_params_hits = set()
+    if restrict_type_selection:
+        resolving.restrict_runtime_params_type_selection = True
     resolving._register_runtime_params_resolver()
     try:
         return resolving._resolve_from_raw_config(key, *files)  # type: ignore[no-any-return]

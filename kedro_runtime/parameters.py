@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -9,6 +10,8 @@ from kedro.validation.utils import get_typed_fields
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from .errors import RuntimeParamsError
+
+_RUNTIME_PARAMS_VARIABLE = re.compile(r"\$\{\s*runtime_params:\s*([^,}\s]+)")
 
 
 def nest_params(params: Mapping[str, Any] | None, *, argument: str) -> dict[str, Any]:
@@ -192,3 +195,39 @@ def keys_using_runtime_params(
         ):
             keys.add(key)
     return keys
+
+
+def runtime_params_read_by(raw_files: Mapping[Any, Any]) -> dict[str, set[str]]:
+    """Which runtime params each top-level key reads through ``${runtime_params:...}``.
+
+    Args:
+        raw_files: Path to parsed file, as the config loader reads them.
+
+    Returns:
+        Runtime param path (``"region"``, ``"model.alpha"``) to the top-level
+        keys (dataset names, patterns, credentials names) whose config reads it.
+    """
+    read: dict[str, set[str]] = {}
+    for key, value in _containers(raw_files):
+        for text in _strings(value):
+            for variable in _RUNTIME_PARAMS_VARIABLE.findall(text):
+                read.setdefault(variable, set()).add(str(key))
+    return read
+
+
+def leaves(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every ``(dotted path, value)`` of a nested mapping; mappings are not leaves.
+
+    Args:
+        params: Nested parameters.
+        prefix: Path of ``params`` itself.
+
+    Yields:
+        The dotted path and value of each non-mapping value.
+    """
+    for key, value in params.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            yield from leaves(value, f"{path}.")
+        else:
+            yield path, value

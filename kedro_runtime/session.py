@@ -38,8 +38,10 @@ from .parameters import (
     keys_using_runtime_params,
     nest_params,
     param_datasets,
+    runtime_params_read_by,
 )
 from .run_id import check_run_id, claim_session_id, generate_run_id
+from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ class _Project:
     params: dict[str, Any]
     params_interpolated: bool
     catalog_runtime_keys: set[str]
+    config_runtime_params: dict[str, set[str]]
     param_tables: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)
     validators: dict[tuple[str, ...], ParameterValidator | None] = field(
         default_factory=dict
@@ -158,6 +161,7 @@ class KedroSession(_KedroSession):
         self._warm: set[tuple[Any, ...]] = set()
         self._run_ids: set[str] = set()
         self._session_id_offered = False
+        self._untrusted = False
 
     @classmethod
     def create(
@@ -169,6 +173,7 @@ class KedroSession(_KedroSession):
         conf_source: str | None = None,
         *,
         extra_params: Mapping[str, Any] | None = None,
+        untrusted_runtime_params: bool = False,
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -182,6 +187,12 @@ class KedroSession(_KedroSession):
                 of this session. Dotted keys (``"model.alpha"``) set nested values.
             conf_source: Path to a directory containing configuration.
             extra_params: Deprecated alias of ``runtime_params``.
+            untrusted_runtime_params: Treat the ``runtime_params`` of every run
+                as coming from an untrusted caller (a web request): they may set
+                parameters, but not hold interpolations, nor change catalog or
+                credentials config except where the project allows it in
+                ``settings.ALLOWED_CATALOG_RUNTIME_PARAMS``, nor choose a
+                dataset's ``type``.
 
         Returns:
             A new session.
@@ -199,6 +210,7 @@ class KedroSession(_KedroSession):
             runtime_params=nested or None,
             conf_source=conf_source,
         )
+        session._untrusted = bool(untrusted_runtime_params)  # type: ignore[attr-defined]
         return session  # type: ignore[return-value]
 
     # --- built once ------------------------------------------------------------
@@ -341,6 +353,14 @@ class KedroSession(_KedroSession):
                 and (
                     has_interpolation(params_raw[0]) or has_interpolation(params_raw[1])
                 )
+            ),
+            config_runtime_params=runtime_params_read_by(
+                {
+                    **(catalog_raw[0] if catalog_raw else {}),
+                    **(catalog_raw[1] if catalog_raw else {}),
+                    **(creds_raw[0] if creds_raw else {}),
+                    **(creds_raw[1] if creds_raw else {}),
+                }
             ),
             catalog_runtime_keys=(
                 keys_using_runtime_params(
@@ -486,7 +506,13 @@ class KedroSession(_KedroSession):
         loader = project.context.config_loader
         effective = deep_merge(self._create_params(), run_params)
         with CONFIG_LOCK:
-            conf = private.resolve_raw_config(loader, "catalog", raw_catalog, effective)
+            conf = private.resolve_raw_config(
+                loader,
+                "catalog",
+                raw_catalog,
+                effective,
+                restrict_type_selection=self._untrusted,
+            )
             raw_creds = project.raw["credentials"]
             creds = (
                 private.resolve_raw_config(loader, "credentials", raw_creds, effective)
@@ -666,6 +692,12 @@ class KedroSession(_KedroSession):
             "namespaces": namespaces,
         }
         project = self._ensure_project(names)
+        if self._untrusted and run_params:
+            check_untrusted_params(
+                run_params,
+                project.config_runtime_params,
+                settings.get(ALLOWLIST_SETTING, ()),
+            )
         pipe_key = (tuple(names), *(_as_list(value) for value in filters.values()))
         pipe = self._pipeline(pipe_key, names, filters)
         data, pipe = self._check_runtime_data(pipe, runtime_data)

@@ -1,0 +1,145 @@
+"""Untrusted runtime params: a caller may set parameters, not rewrite the catalog."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.framework.startup import bootstrap_project
+
+from kedro_runtime import KedroSession, RuntimeParamsError
+
+CATALOG_EXTRA = """
+prices_by_kind:
+  type: ${runtime_params:kind, pandas.CSVDataset}
+  filepath: data/01_raw/prices.csv
+
+orders_from_db:
+  type: pandas.CSVDataset
+  filepath: data/01_raw/orders.csv
+  credentials: ${runtime_params:creds, reader}
+"""
+
+CREDENTIALS = """
+reader:
+  storage_options: {}
+admin:
+  storage_options: {}
+"""
+
+
+def untrusted_project(
+    make_project: Callable[..., Path], allowed: list[str] | None = None
+) -> Path:
+    """The example project with config entries that read runtime params."""
+    path = make_project()
+    with (path / "conf" / "base" / "catalog.yml").open("a") as file:
+        file.write(CATALOG_EXTRA)
+    (path / "conf" / "local" / "credentials.yml").write_text(CREDENTIALS)
+    if allowed is not None:
+        settings = path / "src" / path.name / "settings.py"
+        settings.write_text(
+            settings.read_text() + f"\nALLOWED_CATALOG_RUNTIME_PARAMS = {allowed!r}\n"
+        )
+        sys.modules.pop(f"{path.name}.settings", None)  # read the edited file
+    bootstrap_project(path)
+    return path
+
+
+def reports(path: Path) -> set[str]:
+    return {p.name for p in (path / "data" / "08_reporting").glob("*.csv")}
+
+
+def test_untrusted_callers_can_still_set_parameters(
+    make_project: Callable[..., Path], orders: pd.DataFrame
+) -> None:
+    path = untrusted_project(make_project)
+    with KedroSession.create(path, untrusted_runtime_params=True) as session:
+        result = session.run(
+            runtime_data={"orders": orders},
+            runtime_params={"factor": 3, "discount.rate": 0.5},
+        )
+    assert result["headline"].load().endswith("(factor 3)")
+
+
+@pytest.mark.parametrize(
+    ("params", "variable"),
+    [
+        ({"region": "../../../etc"}, "region"),
+        ({"kind": "kedro.io.MemoryDataset"}, "kind"),
+        ({"creds": "admin"}, "creds"),
+    ],
+    ids=["redirect-a-file-path", "pick-a-dataset-class", "pick-credentials"],
+)
+def test_config_fed_by_runtime_params_is_off_limits_unless_allowed(
+    make_project: Callable[..., Path], params: dict[str, str], variable: str
+) -> None:
+    path = untrusted_project(make_project)
+    with KedroSession.create(path, untrusted_runtime_params=True) as session:
+        before = reports(path)
+        with pytest.raises(RuntimeParamsError) as info:
+            session.run(runtime_params=params)
+        message = str(info.value)
+        assert f"'{variable}'" in message
+        assert "ALLOWED_CATALOG_RUNTIME_PARAMS" in message
+        assert reports(path) == before, "a rejected run must not write anything"
+        session.run()  # the session is still usable
+    assert reports(path) == before | {"summary_all.csv"}
+
+
+def test_an_allowed_param_may_change_a_path(
+    make_project: Callable[..., Path],
+) -> None:
+    path = untrusted_project(make_project, allowed=["region"])
+    with KedroSession.create(path, untrusted_runtime_params=True) as session:
+        session.run(runtime_params={"region": "emea"})
+        with pytest.raises(RuntimeParamsError, match="'creds'"):
+            session.run(runtime_params={"creds": "admin"})
+    assert "summary_emea.csv" in reports(path)
+
+
+def test_an_allowed_param_still_cannot_choose_a_dataset_type(
+    make_project: Callable[..., Path],
+) -> None:
+    path = untrusted_project(make_project, allowed=["kind"])
+    params = {"kind": "kedro.io.MemoryDataset"}
+    with KedroSession.create(path, untrusted_runtime_params=True) as session:
+        with pytest.raises(Exception, match="type") as info:
+            session.run(runtime_params=params)
+        assert "runtime_params" in str(info.value)
+        session.run()
+    # A trusted session lets its caller choose: the restriction is the mode's.
+    bootstrap_project(path)
+    with KedroSession.create(path) as trusted:
+        trusted.run(runtime_params=params)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["${globals:anything}", "${runtime_params:factor}", "x ${oc.env:HOME} y"],
+)
+def test_interpolations_in_untrusted_values_are_rejected(
+    make_project: Callable[..., Path], value: str
+) -> None:
+    path = untrusted_project(make_project)
+    with KedroSession.create(path, untrusted_runtime_params=True) as session:
+        with pytest.raises(RuntimeParamsError, match="interpolation"):
+            session.run(runtime_params={"currency": value})
+        with pytest.raises(RuntimeParamsError, match="interpolation"):
+            session.run(runtime_params={"discount": {"note": value}})
+        assert session.run()["headline"].load().startswith("Top region")
+
+
+def test_runtime_params_given_at_create_are_trusted(
+    make_project: Callable[..., Path],
+) -> None:
+    """They come from the application's code, not from its callers."""
+    path = untrusted_project(make_project)
+    with KedroSession.create(
+        path, runtime_params={"region": "fixed"}, untrusted_runtime_params=True
+    ) as session:
+        session.run()
+    assert "summary_fixed.csv" in reports(path)
