@@ -13,8 +13,11 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[demo]"
 
+# --upgrade: the suite always runs against the newest kedro<2 on PyPI, so a Kedro
+# release that changes a private API kedro-runtime relies on fails loudly here.
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --upgrade -e ".[test]" "kedro>=1.7,<2"
+	$(BIN)/python -c "import kedro; print('Testing against kedro', kedro.__version__)"
 
 demo: install
 	$(BIN)/python examples/demo.py
