@@ -171,7 +171,16 @@ class _Freshener:
 
     def dataset(self, name: str, value: Any, from_front: bool) -> Any:
         if from_front:
-            return as_dataset(value)
+            try:
+                return as_dataset(value)
+            except Exception as exc:
+                raise CatalogOverrideError(
+                    f"Cannot use the override '{name}': Kedro's MemoryDataset "
+                    f"copies it (a deep copy for anything but DataFrames and "
+                    f"arrays), and copying this {type(value).__name__} failed "
+                    f"({type(exc).__name__}: {exc}). Pass "
+                    f"MemoryDataset(data, copy_mode='assign') to use it as it is."
+                ) from exc
         return self.copy(name, value)
 
     def copy(self, name: str, dataset: AbstractDataset) -> AbstractDataset:
@@ -270,8 +279,10 @@ def override_catalog(
 
     Raises:
         CatalogOverrideError: If ``base`` is not a ``DataCatalog``, a key is not
-            a non-empty string, or ``catalog_class`` is not a ``DataCatalog``
-            subclass.
+            a non-empty string, ``catalog_class`` is not a ``DataCatalog``
+            subclass, a mapping argument is not a mapping, ``save_version`` is
+            not a string, or (when the run reads it) an override that is raw
+            data cannot be copied into a ``MemoryDataset``.
     """
     if not isinstance(base, DataCatalog):
         raise CatalogOverrideError(
@@ -283,6 +294,22 @@ def override_catalog(
         raise CatalogOverrideError(
             f"catalog_class must be a subclass of kedro.io.DataCatalog, got "
             f"{catalog_class!r}."
+        )
+    for argument, value in (
+        ("overrides", overrides),
+        ("load_versions", load_versions),
+        ("lazy_overrides", lazy_overrides),
+        ("pattern_overrides", pattern_overrides),
+    ):
+        if value is not None and not isinstance(value, Mapping):
+            raise CatalogOverrideError(
+                f"`{argument}` of override_catalog() must be a mapping of names, "
+                f"got {type(value).__name__}."
+            )
+    if save_version is not None and not isinstance(save_version, str):
+        raise CatalogOverrideError(
+            f"`save_version` of override_catalog() must be a version string, got "
+            f"{type(save_version).__name__} {save_version!r}."
         )
     overrides = dict(overrides or {})
     for name in overrides:

@@ -19,9 +19,18 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 EXAMPLE_PROJECT = Path(__file__).resolve().parents[1] / "examples" / "orders"
 
 
+def quiet_kedro_logs() -> None:
+    """Kedro logs every dataset load and node at INFO; tests need only warnings.
+
+    Called after each ``bootstrap_project``, which applies the project's logging
+    configuration again.
+    """
+    logging.getLogger("kedro").setLevel(logging.WARNING)
+
+
 @pytest.fixture(autouse=True)
 def _quiet_kedro_logs() -> None:
-    logging.getLogger("kedro").setLevel(logging.WARNING)
+    quiet_kedro_logs()
 
 
 @pytest.fixture
@@ -34,6 +43,7 @@ def project_path(tmp_path: Path) -> Path:
         ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
     )
     bootstrap_project(path)
+    quiet_kedro_logs()
     return path
 
 
@@ -104,6 +114,7 @@ class ProjectFactory:
                 file.write("fail: false\n")
         self.packages.append(package)
         bootstrap_project(path)
+        quiet_kedro_logs()
         return path
 
     def forget(self) -> None:
