@@ -162,6 +162,29 @@ def as_dataset(value: Any) -> AbstractDataset:
     return MemoryDataset(data=value)
 
 
+class SharedValue:
+    """A value many runs read, e.g. a parameter: built into a dataset once.
+
+    Each layer that reads it gets a shallow copy of one ``MemoryDataset`` (Kedro's
+    default copy mode), instead of a new ``MemoryDataset`` per run: the same
+    isolation (loads copy the data; a save rebinds the copy's data only) at a
+    fraction of the cost.
+    """
+
+    __slots__ = ("_dataset", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self._dataset: MemoryDataset | None = None
+
+    def dataset(self) -> MemoryDataset:
+        """A copy of the value's dataset for one run."""
+        if self._dataset is None:
+            # Two threads may both build it: the results are equivalent.
+            self._dataset = MemoryDataset(data=self.value)
+        return copy.copy(self._dataset)
+
+
 class _Freshener:
     """Makes the per-run copy of a base dataset (see ``is_fresh_per_run``)."""
 
@@ -171,6 +194,8 @@ class _Freshener:
 
     def dataset(self, name: str, value: Any, from_front: bool) -> Any:
         if from_front:
+            if isinstance(value, SharedValue):
+                return value.dataset()
             try:
                 return as_dataset(value)
             except Exception as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from kedro.validation.utils import get_typed_fields
@@ -231,3 +231,60 @@ def leaves(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, A
             yield from leaves(value, f"{path}.")
         else:
             yield path, value
+
+
+_INNERMOST_INTERPOLATION = re.compile(r"\$\{([^${}]*)\}")
+_PLAIN_REFERENCE = re.compile(
+    r"^\s*(?:(?:runtime_params|globals):)?\s*[A-Za-z_][\w.]*\s*(?:,[^,]*)?$"
+)
+
+
+def interpolations_are_pure(raw_files: Mapping[Any, Any]) -> bool:
+    """Whether every ``${...}`` is a key, ``runtime_params:`` or ``globals:`` lookup.
+
+    Then the resolved parameters depend on the runtime params alone, and a
+    resolution can be reused for the same runtime params. A custom resolver
+    (``${now:}``) may give another value each time: not pure.
+
+    Args:
+        raw_files: Path to parsed file, as the config loader reads them.
+
+    Returns:
+        True if resolving twice with the same runtime params gives equal results.
+    """
+    for _, value in _containers(raw_files):
+        for text in _strings(value):
+            found = _INNERMOST_INTERPOLATION.findall(text)
+            if text.count("${") != len(found):
+                return False  # nested interpolations
+            if not all(_PLAIN_REFERENCE.match(inner) for inner in found):
+                return False
+    return True
+
+
+def touched_variables(params: Mapping[str, Any], variables: Iterable[str]) -> set[str]:
+    """The variables (dotted paths read by config) that ``params`` sets or changes.
+
+    A variable is touched when a leaf of ``params`` is the variable, lies inside
+    it, or contains it (``{"model": {"alpha": 1}}`` touches ``model.alpha`` and
+    ``model``).
+
+    Args:
+        params: Nested runtime params.
+        variables: Dotted paths that config reads.
+
+    Returns:
+        The touched variables.
+    """
+    touched = set()
+    paths = [path for path, _ in leaves(params)]
+    for variable in variables:
+        for path in paths:
+            if (
+                path == variable
+                or path.startswith(f"{variable}.")
+                or variable.startswith(f"{path}.")
+            ):
+                touched.add(variable)
+                break
+    return touched

@@ -13,7 +13,7 @@ from .errors import RunIdError
 _lock = threading.Lock()
 _last: tuple[str, int] = ("", -1)
 _claimed_session_ids: set[str] = set()
-_VALID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+_VALID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
 
 
 def generate_run_id() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import textwrap
 import threading
@@ -20,7 +21,7 @@ from kedro.framework.context import KedroContext
 from kedro.framework.project import configure_project, pipelines, settings
 from kedro.framework.session import KedroSession as _KedroSession
 from kedro.framework.session.abstract_session import KedroSessionError
-from kedro.io import DataCatalog, MemoryDataset, SharedMemoryDataset
+from kedro.io import AbstractDataset, DataCatalog, MemoryDataset, SharedMemoryDataset
 from kedro.io.catalog_config_resolver import CatalogConfigResolver
 from kedro.io.core import DatasetNotFoundError
 from kedro.io.data_catalog import SharedMemoryDataCatalog
@@ -30,15 +31,17 @@ from kedro.validation.parameter_validator import ParameterValidator
 
 from . import _kedro_private as private
 from ._context import new_session_context
-from .catalog import as_dataset, override_catalog
+from .catalog import SharedValue, as_dataset, override_catalog
 from .errors import RunIdError, RuntimeDataError, RuntimeParamsError
 from .parameters import (
     deep_merge,
     has_interpolation,
+    interpolations_are_pure,
     keys_using_runtime_params,
     nest_params,
     param_datasets,
     runtime_params_read_by,
+    touched_variables,
 )
 from .run_id import check_run_id, claim_session_id, generate_run_id
 from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
@@ -51,6 +54,7 @@ process-global, so two resolutions at once could read each other's values."""
 
 _CONFIG_KEYS = ("parameters", "catalog", "credentials")
 _FILTER_CACHE_SIZE = 128
+_PARAM_CACHE_SIZE = 128
 _FILTERS = (
     "tags",
     "from_nodes",
@@ -71,9 +75,12 @@ class _Project:
     raw: dict[str, private.RawConfig | None]
     params: dict[str, Any]
     params_interpolated: bool
+    params_pure: bool
     catalog_runtime_keys: set[str]
     config_runtime_params: dict[str, set[str]]
-    param_tables: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)
+    param_tables: dict[tuple[str, ...], dict[str, SharedValue]] = field(
+        default_factory=dict
+    )
     validators: dict[tuple[str, ...], ParameterValidator | None] = field(
         default_factory=dict
     )
@@ -100,12 +107,35 @@ def _runtime_params_alias(
     return extra_params
 
 
-def _as_list(value: Iterable[str] | None) -> tuple[str, ...] | None:
+def _as_list(
+    value: Iterable[str] | None, argument: str = "names"
+) -> tuple[str, ...] | None:
+    """``value`` as a tuple of names, read once (a generator is not consumed twice).
+
+    Raises:
+        TypeError: If ``value`` is a string (Kedro would read it letter by
+            letter) or not an iterable of strings.
+    """
     if value is None:
         return None
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError(
+            f"`{argument}` must be a list of names (str), e.g. {argument}=['a'], "
+            f"got {type(value).__name__} {_short_repr(value)}."
+        )
+    names = tuple(value)
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"`{argument}` must hold names (str), got {type(name).__name__} "
+                f"{_short_repr(name)}."
+            )
+    return names
+
+
+def _short_repr(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 class KedroSession(_KedroSession):
@@ -200,7 +230,14 @@ class KedroSession(_KedroSession):
         Raises:
             RuntimeParamsError: If both ``runtime_params`` and ``extra_params``
                 are given, or they are not a mapping of parameter names.
+            TypeError: If ``env`` is not a string (Kedro would fail later, on
+                the first run, joining it to the configuration path).
         """
+        if env is not None and not isinstance(env, str):
+            raise TypeError(
+                f"`env` must be the name of a configuration environment (str), "
+                f"e.g. env='local', got {type(env).__name__} {_short_repr(env)}."
+            )
         params = _runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
         session = super().create(
@@ -336,6 +373,7 @@ class KedroSession(_KedroSession):
             except MissingConfigException:
                 params = dict(create_params)
         params_raw = raw["parameters"]
+        params_files = {**params_raw[0], **params_raw[1]} if params_raw else {}
         creds_raw = raw["credentials"]
         catalog_raw = raw["catalog"]
         cred_keys = (
@@ -348,12 +386,8 @@ class KedroSession(_KedroSession):
             catalog=catalog,
             raw=raw,
             params=params,
-            params_interpolated=bool(
-                params_raw
-                and (
-                    has_interpolation(params_raw[0]) or has_interpolation(params_raw[1])
-                )
-            ),
+            params_interpolated=bool(params_files and has_interpolation(params_files)),
+            params_pure=interpolations_are_pure(params_files),
             config_runtime_params=runtime_params_read_by(
                 {
                     **(catalog_raw[0] if catalog_raw else {}),
@@ -378,6 +412,10 @@ class KedroSession(_KedroSession):
         if cached is not None:
             return cached
         with self._lock:
+            # As in Kedro: the context (after_context_created) comes before the
+            # pipelines, and a run whose pipelines or filters are wrong fails
+            # before the base catalog is built.
+            self.load_context()
             combined = Pipeline([])
             for name in names:
                 combined += self._registered_pipeline(name)
@@ -458,27 +496,48 @@ class KedroSession(_KedroSession):
 
     def _param_table(
         self, project: _Project, names: list[str], run_params: dict[str, Any]
+    ) -> dict[str, SharedValue]:
+        """The ``params:`` entries of a run; reused for the same runtime params.
+
+        Reuse is safe when resolving again would give the same values: no
+        runtime params, or a parameters config whose interpolations are plain
+        lookups (see ``interpolations_are_pure``).
+        """
+        key = _cache_key(names, run_params)
+        if key is not None:
+            cached = project.param_tables.get(key)
+            if cached is not None:
+                return cached
+        table = {
+            name: SharedValue(value)
+            for name, value in param_datasets(
+                self._validate_params(
+                    project, names, self._resolve_params(project, run_params)
+                )
+            ).items()
+        }
+        if key is not None and (not run_params or project.params_pure):
+            with self._lock:
+                project.param_tables[key] = table
+                while len(project.param_tables) > _PARAM_CACHE_SIZE:
+                    project.param_tables.pop(next(iter(project.param_tables)))
+        return table
+
+    def _resolve_params(
+        self, project: _Project, run_params: dict[str, Any]
     ) -> dict[str, Any]:
-        key = tuple(names)
-        if not run_params and key in project.param_tables:
-            return project.param_tables[key]
         if not run_params:
-            params = project.params
-        elif project.params_interpolated and project.raw["parameters"]:
+            return project.params
+        if project.params_interpolated and project.raw["parameters"]:
             effective = deep_merge(self._create_params(), run_params)
             with CONFIG_LOCK:
-                params = private.resolve_raw_config(
+                return private.resolve_raw_config(
                     project.context.config_loader,
                     "parameters",
                     project.raw["parameters"],
                     effective,
                 )
-        else:
-            params = deep_merge(project.params, run_params)
-        table = param_datasets(self._validate_params(project, names, params))
-        if not run_params:
-            project.param_tables[key] = table
-        return table
+        return deep_merge(project.params, run_params)
 
     def _validate_params(
         self, project: _Project, names: list[str], params: dict[str, Any]
@@ -499,9 +558,17 @@ class KedroSession(_KedroSession):
         run_params: dict[str, Any],
         catalog_class: type[DataCatalog],
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Entries and patterns that read ``${runtime_params:...}``, for this run."""
+        """Entries and patterns that read ``${runtime_params:...}``, for this run.
+
+        Nothing to do unless the run's params touch a runtime param that catalog
+        or credentials config reads: the base was resolved with the rest.
+        """
         raw_catalog = project.raw["catalog"]
-        if not run_params or not project.catalog_runtime_keys or raw_catalog is None:
+        if (
+            not project.catalog_runtime_keys
+            or raw_catalog is None
+            or not touched_variables(run_params, project.config_runtime_params)
+        ):
             return {}, {}
         loader = project.context.config_loader
         effective = deep_merge(self._create_params(), run_params)
@@ -588,7 +655,12 @@ class KedroSession(_KedroSession):
             if run_id is None:
                 first = not self._session_id_offered
                 self._session_id_offered = True
-                use_session_id = first and claim_session_id(self.session_id)
+                use_session_id = (
+                    first
+                    # A caller may have passed the session id as an explicit run id.
+                    and self.session_id not in self._run_ids
+                    and claim_session_id(self.session_id)
+                )
                 run_id = self.session_id if use_session_id else generate_run_id()
             else:
                 check_run_id(run_id)
@@ -656,8 +728,12 @@ class KedroSession(_KedroSession):
         Raises:
             RuntimeDataError: If ``runtime_data`` names something that is not a
                 dataset of the pipeline being run, a parameter, some but not all
-                outputs of a node, or data that cannot be pickled for
+                outputs of a node, or gives None, a dataset class, data that
+                cannot be copied, or data that cannot be pickled for
                 ``ParallelRunner``.
+            TypeError: If ``pipeline_names``, a filter argument or
+                ``load_versions`` is not of the documented type (a string where
+                a list of names is expected, for instance).
             RuntimeParamsError: If ``runtime_params`` is not a mapping of names.
             RunIdError: If ``run_id`` is not a valid version or was used before.
             KedroSessionError: If ``runner`` is not a runner instance.
@@ -675,22 +751,25 @@ class KedroSession(_KedroSession):
         params = _runtime_params_alias(runtime_params, extra_params, "run")
         run_params = nest_params(params, argument="runtime_params")
         runner_label = getattr(runner, "__name__", str(runner))
-        runner = runner or SequentialRunner()
-        if not isinstance(runner, AbstractRunner):
-            raise KedroSessionError(
-                "KedroSession expects an instance of a runner, not a class. "
-                "Have you forgotten the `()` at the end, e.g. SequentialRunner()?"
+        runner = _check_runner(runner or SequentialRunner())
+        names = list(
+            _as_list(
+                pipeline_names, "pipeline_name" if pipeline_name else "pipeline_names"
             )
-        names = list(pipeline_names or ["__default__"])
+            or ["__default__"]
+        )
         filters = {
-            "tags": tags,
-            "from_nodes": from_nodes,
-            "to_nodes": to_nodes,
-            "node_names": node_names,
-            "from_inputs": from_inputs,
-            "to_outputs": to_outputs,
-            "namespaces": namespaces,
+            "tags": _as_list(tags, "tags"),
+            "from_nodes": _as_list(from_nodes, "from_nodes"),
+            "to_nodes": _as_list(to_nodes, "to_nodes"),
+            "node_names": _as_list(node_names, "node_names"),
+            "from_inputs": _as_list(from_inputs, "from_inputs"),
+            "to_outputs": _as_list(to_outputs, "to_outputs"),
+            "namespaces": _as_list(namespaces, "namespaces"),
         }
+        _check_load_versions(load_versions)
+        pipe_key = (tuple(names), *filters.values())
+        pipe = self._pipeline(pipe_key, names, filters)
         project = self._ensure_project(names)
         if self._untrusted and run_params:
             check_untrusted_params(
@@ -698,8 +777,9 @@ class KedroSession(_KedroSession):
                 project.config_runtime_params,
                 settings.get(ALLOWLIST_SETTING, ()),
             )
-        pipe_key = (tuple(names), *(_as_list(value) for value in filters.values()))
-        pipe = self._pipeline(pipe_key, names, filters)
+        # Warm what the filtered pipeline reads, not only what this run reads:
+        # the key is the filter's, and later runs with it may inject less.
+        filtered = pipe
         data, pipe = self._check_runtime_data(pipe, runtime_data)
         if run_id is not None:
             check_run_id(run_id)
@@ -710,12 +790,14 @@ class KedroSession(_KedroSession):
         )
         if parallel:
             _check_picklable(data)
+        data = _injected_datasets(data)
         missing = sorted(n for n in load_versions or {} if n not in project.catalog)
         if missing:
             raise DatasetNotFoundError(
-                f"'load_versions' keys {missing} are not found in the catalog."
+                f"'load_versions' keys [{', '.join(missing)}] are not found in the "
+                f"catalog."
             )
-        self._warm_base(project, pipe_key, pipe)
+        self._warm_base(project, pipe_key, filtered)
         overrides = {**self._param_table(project, names, run_params), **data}
         lazy_overrides, pattern_overrides = self._catalog_config_overrides(
             project, run_params, catalog_class
@@ -780,12 +862,84 @@ class KedroSession(_KedroSession):
         return result
 
 
+def _cache_key(names: list[str], run_params: dict[str, Any]) -> tuple[str, ...] | None:
+    """A key for the parameters of a run, or None when they cannot be keyed."""
+    try:
+        return (*names, json.dumps(run_params, sort_keys=True, allow_nan=False))
+    except (TypeError, ValueError):
+        return None
+
+
 def _is_param(name: str) -> bool:
     return name == "parameters" or name.startswith("params:")
 
 
 def _param_key(name: str) -> str:
     return name.partition(":")[2] or "<name>"
+
+
+def _check_runner(runner: Any) -> AbstractRunner:
+    if isinstance(runner, AbstractRunner):
+        return runner
+    if isinstance(runner, type):
+        raise KedroSessionError(
+            "KedroSession expects an instance of a runner, not a class. "
+            "Have you forgotten the `()` at the end, e.g. SequentialRunner()?"
+        )
+    raise KedroSessionError(
+        f"KedroSession expects an instance of a runner, e.g. SequentialRunner(), "
+        f"got {type(runner).__name__} {_short_repr(runner)}."
+    )
+
+
+def _check_load_versions(load_versions: Any) -> None:
+    if load_versions is None:
+        return
+    if not isinstance(load_versions, Mapping):
+        raise TypeError(
+            f"`load_versions` must be a mapping of dataset names to versions "
+            f"(str), e.g. {{'orders': '2026-01-01T00.00.00.000Z'}}, got "
+            f"{type(load_versions).__name__} {_short_repr(load_versions)}."
+        )
+    for name, version in load_versions.items():
+        if not isinstance(name, str) or not isinstance(version, str):
+            raise TypeError(
+                f"`load_versions` must map dataset names (str) to versions (str), "
+                f"got {_short_repr(name)}: {_short_repr(version)}."
+            )
+
+
+def _injected_datasets(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Each injected value as the dataset the run reads it from, checked now.
+
+    A raw value goes into a ``MemoryDataset`` with Kedro's default copy mode,
+    which copies it at once: a value that cannot be copied fails here, before
+    the run starts, with the dataset's name.
+    """
+    datasets = {}
+    for name, value in data.items():
+        if value is None:
+            raise RuntimeDataError(
+                f"'{name}' is None: a Kedro dataset cannot hold None (Kedro "
+                f"refuses to save it). Leave '{name}' out of `runtime_data` to "
+                f"read it from the catalog."
+            )
+        if isinstance(value, type) and issubclass(value, AbstractDataset):
+            raise RuntimeDataError(
+                f"'{name}' is the dataset class {value.__name__}, not a dataset: "
+                f"pass an instance, e.g. {value.__name__}(...), or the data itself."
+            )
+        try:
+            datasets[name] = as_dataset(value)
+        except Exception as exc:
+            raise RuntimeDataError(
+                f"Cannot inject '{name}': Kedro's MemoryDataset copies injected "
+                f"data (a deep copy for anything but DataFrames and arrays), and "
+                f"copying this {type(value).__name__} failed "
+                f"({type(exc).__name__}: {exc}). Inject "
+                f"MemoryDataset(data, copy_mode='assign') to pass it as it is."
+            ) from exc
+    return datasets
 
 
 def _check_picklable(data: Mapping[str, Any]) -> None:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import RuntimeParamsError
-from .parameters import leaves
+from .parameters import leaves, touched_variables
 
 ALLOWLIST_SETTING = "ALLOWED_CATALOG_RUNTIME_PARAMS"
 """The ``settings.py`` name of the runtime params untrusted callers may use in
@@ -53,13 +53,9 @@ def check_untrusted_params(
                 f"Runtime param '{path}' holds an interpolation ('${{...}}'), which "
                 f"this session does not accept from its callers. Send plain values."
             )
-        for variable, entries in read_by_config.items():
-            related = (
-                path == variable
-                or path.startswith(f"{variable}.")
-                or variable.startswith(f"{path}.")
-            )
-            if related and variable not in allowed:
+        for variable in touched_variables({path: value}, read_by_config):
+            entries = read_by_config[variable]
+            if variable not in allowed:
                 raise RuntimeParamsError(
                     f"Runtime param '{path}' would change catalog or credentials "
                     f"config ({sorted(entries)} read '${{runtime_params:{variable}}}'), "

@@ -199,3 +199,56 @@ def test_warm_up_does_the_cold_start_work_before_the_first_run(
         spies.reset()
         session.run(runtime_data={"orders": orders})
         assert_cold_work_not_repeated(spies)
+
+
+def test_the_same_runtime_params_reuse_their_resolution(
+    project_path: Path, mocker: MockerFixture, orders: pd.DataFrame
+) -> None:
+    """``derived: ${factor}`` is a plain lookup: same params, same values."""
+    from kedro_runtime import _kedro_private  # noqa: PLC0415
+
+    resolve = mocker.spy(_kedro_private, "resolve_raw_config")
+    with KedroSession.create(project_path) as session:
+        session.run()
+        resolve.reset_mock()
+        headlines = [
+            session.run(runtime_data={"orders": orders}, runtime_params=params)[
+                "headline"
+            ].load()
+            for params in ({"factor": 2}, {"factor": 2}, {"factor": 3}, {"factor": 2})
+        ]
+    keys = [call.args[1] for call in resolve.call_args_list]
+    assert keys == ["parameters", "parameters"], "factor 2 and 3, once each"
+    assert [h.endswith("(factor 2)") for h in headlines] == [True, True, False, True]
+    assert headlines[2].endswith("(factor 3)")
+
+
+def test_params_with_a_custom_resolver_are_resolved_on_every_run(
+    make_project: Callable[..., Path], hook_recorder: Any
+) -> None:
+    """A resolver may give a new value each time: nothing is reused."""
+    import sys  # noqa: PLC0415
+
+    from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+    path = make_project()
+    settings = path / "src" / path.name / "settings.py"
+    settings.write_text(
+        settings.read_text()
+        + "\nimport itertools\n_ticks = itertools.count()\n"
+        + "CONFIG_LOADER_ARGS = {'base_env': 'base', 'default_run_env': 'local', "
+        + "'custom_resolvers': {'tick': lambda: next(_ticks)}}\n"
+    )
+    sys.modules.pop(f"{path.name}.settings", None)
+    with (path / "conf" / "base" / "parameters.yml").open("a") as file:
+        file.write("stamp: ${tick:}\n")
+    bootstrap_project(path)
+    with KedroSession.create(path) as session:
+        recorder = hook_recorder(session)
+        for _ in range(3):
+            session.run(runtime_params={"factor": 2})
+    stamps = [
+        call["catalog"].load("params:stamp")
+        for call in recorder.calls_of("before_pipeline_run")
+    ]
+    assert len(set(stamps)) == 3, stamps
