@@ -1,0 +1,87 @@
+"""The two logging setups the benchmark compares, shared by the driver and workers.
+
+* ``default``: what Kedro configures when a project has no ``conf/logging.yml``
+  (with ``rich`` installed: a ``RichHandler`` on the root logger and the ``kedro``
+  logger at ``INFO``, so every run emits a few dozen records).
+* ``lean``: the setup the performance docs recommend for services. It is
+  :data:`LEAN_LOGGING` below; a project gets it by saving it as
+  ``conf/logging.yml`` or pointing ``KEDRO_LOGGING_CONFIG`` at it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kedro.framework.project import LOGGING
+
+LEAN_LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "level": "WARNING",
+            "formatter": "plain",
+            "stream": "ext://sys.stderr",
+        }
+    },
+    "loggers": {
+        "kedro": {"level": "WARNING"},
+        "kedro_runtime": {"level": "WARNING"},
+        "kedro_boot": {"level": "WARNING"},
+    },
+    "root": {"level": "WARNING", "handlers": ["console"]},
+}
+
+LEAN_LOGGING_YAML = """\
+# conf/logging.yml (or any file named by KEDRO_LOGGING_CONFIG)
+version: 1
+disable_existing_loggers: false
+formatters:
+  plain:
+    format: "%(asctime)s %(levelname)s %(name)s: %(message)s"
+handlers:
+  console:
+    class: logging.StreamHandler
+    level: WARNING
+    formatter: plain
+    stream: ext://sys.stderr
+loggers:
+  kedro:
+    level: WARNING
+  kedro_runtime:
+    level: WARNING
+root:
+  level: WARNING
+  handlers: [console]
+"""
+
+MODES = ("lean", "default")
+
+_default: dict[str, Any] | None = None
+
+
+def remember_default() -> None:
+    """Keep the configuration Kedro applied, to restore it later.
+
+    Call it once, after ``bootstrap_project`` and before any :func:`apply`.
+    """
+    global _default  # noqa: PLW0603
+    if _default is None:
+        _default = copy.deepcopy(dict(LOGGING.data))
+
+
+def apply(mode: str) -> None:
+    """Configure logging through Kedro's ``LOGGING.configure``."""
+    if mode == "lean":
+        LOGGING.configure(copy.deepcopy(LEAN_LOGGING))
+    elif mode == "default":
+        if _default is None:
+            raise RuntimeError("remember_default() must run before apply('default')")
+        LOGGING.configure(copy.deepcopy(_default))
+    else:
+        raise ValueError(f"unknown logging mode {mode!r}; use one of {MODES}")
