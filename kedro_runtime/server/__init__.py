@@ -1,0 +1,42 @@
+"""Serve a Kedro project over HTTP from one warm kedro-runtime session.
+
+Install with ``pip install "kedro-runtime[server]"`` (FastAPI and uvicorn), then
+run ``kedro server start`` in the project, or build the app yourself with
+:func:`create_app`. :func:`warm_session` needs no web framework.
+
+Names are imported on first use, so ``import kedro_runtime.server`` (and the
+``kedro server`` command) works without FastAPI installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import create_app, served_project
+    from .models import RunRequest
+    from .project import ServedProject, warm_session
+
+__all__ = [
+    "RunRequest",
+    "ServedProject",
+    "create_app",
+    "served_project",
+    "warm_session",
+]
+
+_HOMES = {
+    "create_app": ".app",
+    "served_project": ".app",
+    "RunRequest": ".models",
+    "ServedProject": ".project",
+    "warm_session": ".project",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home, __name__), name)

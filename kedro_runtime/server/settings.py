@@ -1,0 +1,145 @@
+"""Where the server reads its settings: arguments first, then environment variables.
+
+``kedro server start`` passes its options to every worker process through the
+environment variables below (worker processes import the app factory afresh),
+and ``create_app()`` reads them for any argument it is not given. The first
+three are the ones Kedro's own server uses, so a deployment that sets them for
+Kedro's server works unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_PATH_ENV = "KEDRO_PROJECT_PATH"
+"""The Kedro project to serve (as for Kedro's server)."""
+ENV_ENV = "KEDRO_SERVER_ENV"
+"""The Kedro configuration environment (as for Kedro's server)."""
+CONF_SOURCE_ENV = "KEDRO_SERVER_CONF_SOURCE"
+"""The configuration source (as for Kedro's server)."""
+PIPELINES_ENV = "KEDRO_RUNTIME_SERVER_PIPELINES"
+"""Comma-separated names of the pipelines to serve (default: every registered one)."""
+MAX_REQUEST_BYTES_ENV = "KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES"
+"""The largest request body accepted, in bytes."""
+API_KEY_ENV = "KEDRO_RUNTIME_API_KEY"
+"""The API key clients must send; unset or empty for no key."""
+
+DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
+"""10 MiB: about 100,000 rows of a small table as JSON records."""
+
+ENV_VARIABLES = (
+    PROJECT_PATH_ENV,
+    ENV_ENV,
+    CONF_SOURCE_ENV,
+    PIPELINES_ENV,
+    MAX_REQUEST_BYTES_ENV,
+)
+"""What ``kedro server start`` sets for its workers (the API key is never set by
+the command: it comes from the environment the command runs in)."""
+
+
+class ServerSettingsError(ValueError):
+    """A server setting that is missing or not usable."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What one server process serves, and how.
+
+    Attributes:
+        project_path: The Kedro project's root folder.
+        env: The configuration environment, or ``None`` for the project's default.
+        conf_source: The configuration source, or ``None`` for the project's.
+        pipelines: The pipelines to serve, or ``None`` for every registered one.
+        max_request_bytes: The largest request body accepted.
+        api_key: The key clients must send, or ``None`` for no key.
+    """
+
+    project_path: Path
+    env: str | None
+    conf_source: str | None
+    pipelines: tuple[str, ...] | None
+    max_request_bytes: int
+    api_key: str | None
+
+    @classmethod
+    def resolve(
+        cls,
+        project_path: str | Path | None = None,
+        env: str | None = None,
+        conf_source: str | None = None,
+        pipelines: Sequence[str] | None = None,
+        api_key: str | None = None,
+        max_request_bytes: int | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> ServerSettings:
+        """Settings from the arguments given, the environment for the rest.
+
+        Args:
+            project_path: The project; default ``$KEDRO_PROJECT_PATH``, then
+                the current directory.
+            env: Default ``$KEDRO_SERVER_ENV``.
+            conf_source: Default ``$KEDRO_SERVER_CONF_SOURCE``.
+            pipelines: Default ``$KEDRO_RUNTIME_SERVER_PIPELINES``
+                (comma-separated), then every registered pipeline.
+            api_key: Default ``$KEDRO_RUNTIME_API_KEY``; an empty string means
+                no key.
+            max_request_bytes: Default ``$KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES``,
+                then 10 MiB.
+            environ: The environment to read (default ``os.environ``).
+
+        Returns:
+            The resolved settings.
+
+        Raises:
+            ServerSettingsError: If the project folder does not exist, the
+                size limit is not a positive integer, or no pipeline is named.
+        """
+        environ = os.environ if environ is None else environ
+        raw_path = project_path or environ.get(PROJECT_PATH_ENV) or Path.cwd()
+        path = Path(raw_path).expanduser().resolve()
+        if not path.is_dir():
+            raise ServerSettingsError(
+                f"The project folder '{path}' does not exist. Pass project_path, or "
+                f"set {PROJECT_PATH_ENV}, or start the server in the project folder."
+            )
+        if pipelines is None and environ.get(PIPELINES_ENV):
+            pipelines = environ[PIPELINES_ENV].split(",")
+        names = (
+            None
+            if pipelines is None
+            else tuple(dict.fromkeys(n.strip() for n in pipelines if n.strip()))
+        )
+        if names is not None and not names:
+            raise ServerSettingsError(
+                "No pipeline to serve: name at least one, or leave `pipelines` out "
+                "to serve every registered pipeline."
+            )
+        limit: int | str | None = max_request_bytes
+        if limit is None:
+            limit = environ.get(MAX_REQUEST_BYTES_ENV) or DEFAULT_MAX_REQUEST_BYTES
+        try:
+            size = int(limit)
+        except ValueError:
+            size = 0
+        if size <= 0:
+            raise ServerSettingsError(
+                f"The request size limit must be a positive number of bytes, got "
+                f"{limit!r}."
+            )
+        key = environ.get(API_KEY_ENV) if api_key is None else api_key
+        return cls(
+            project_path=path,
+            env=env if env is not None else environ.get(ENV_ENV) or None,
+            conf_source=(
+                conf_source
+                if conf_source is not None
+                else environ.get(CONF_SOURCE_ENV) or None
+            ),
+            pipelines=names,
+            max_request_bytes=size,
+            api_key=key or None,
+        )
