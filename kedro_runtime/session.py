@@ -788,9 +788,9 @@ class KedroSession(_KedroSession):
         catalog_class: type[DataCatalog] = (
             SharedMemoryDataCatalog if parallel else type(project.catalog)
         )
+        data = _injected_datasets(data)
         if parallel:
             _check_picklable(data)
-        data = _injected_datasets(data)
         missing = sorted(n for n in load_versions or {} if n not in project.catalog)
         if missing:
             raise DatasetNotFoundError(
@@ -942,10 +942,10 @@ def _injected_datasets(data: Mapping[str, Any]) -> dict[str, Any]:
     return datasets
 
 
-def _check_picklable(data: Mapping[str, Any]) -> None:
-    for name, value in data.items():
+def _check_picklable(datasets: Mapping[str, AbstractDataset]) -> None:
+    for name, dataset in datasets.items():
         try:
-            ForkingPickler.dumps(as_dataset(value))
+            ForkingPickler.dumps(dataset)
         except Exception as exc:
             raise RuntimeDataError(
                 f"ParallelRunner runs nodes in other processes, so injected data "
