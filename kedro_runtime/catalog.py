@@ -181,7 +181,7 @@ class SharedValue:
         """A copy of the value's dataset for one run."""
         if self._dataset is None:
             # Two threads may both build it: the results are equivalent.
-            self._dataset = MemoryDataset(data=self.value)
+            self._dataset = private.memory_dataset_for(self.value)
         return copy.copy(self._dataset)
 
 

@@ -31,7 +31,7 @@ from kedro.validation.parameter_validator import ParameterValidator
 
 from . import _kedro_private as private
 from ._context import new_session_context
-from .catalog import SharedValue, as_dataset, override_catalog
+from .catalog import SharedValue, override_catalog
 from .errors import RunIdError, RuntimeDataError, RuntimeParamsError
 from .parameters import (
     deep_merge,
@@ -930,7 +930,13 @@ def _injected_datasets(data: Mapping[str, Any]) -> dict[str, Any]:
                 f"pass an instance, e.g. {value.__name__}(...), or the data itself."
             )
         try:
-            datasets[name] = as_dataset(value)
+            # Injected names are free inputs of the run: nothing saves into them,
+            # so the copy mode can be inferred once.
+            datasets[name] = (
+                value
+                if isinstance(value, AbstractDataset)
+                else private.memory_dataset_for(value)
+            )
         except Exception as exc:
             raise RuntimeDataError(
                 f"Cannot inject '{name}': Kedro's MemoryDataset copies injected "

@@ -308,6 +308,36 @@ def test_cached_dataset_parts() -> None:
 # --- KedroContext --------------------------------------------------------------------
 
 
+def test_infer_copy_mode() -> None:
+    import numpy as np  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
+    from kedro.io import memory_dataset  # noqa: PLC0415
+
+    infer = getattr(memory_dataset, "_infer_copy_mode", None)
+    assert callable(infer), changed("kedro.io.memory_dataset._infer_copy_mode")
+    assert infer(pd.DataFrame({"a": [1]})) == "copy", changed("_infer_copy_mode")
+    assert infer(np.arange(3)) == "copy", changed("_infer_copy_mode")
+    assert infer({"a": [1]}) == "deepcopy", changed("_infer_copy_mode")
+
+
+def test_memory_dataset_for_copies_as_a_default_memory_dataset() -> None:
+    """Same copies as ``MemoryDataset(data=value)``: the caller's data is safe."""
+    import pandas as pd  # noqa: PLC0415
+
+    for value in ({"a": [1, 2]}, pd.DataFrame({"a": [1, 2]})):
+        dataset = private.memory_dataset_for(value)
+        loaded = dataset.load()
+        assert loaded is not value
+        if isinstance(value, dict):
+            loaded["a"].append(3)
+            assert value == {"a": [1, 2]}
+            assert dataset.load() == {"a": [1, 2]}
+        else:
+            loaded.loc[0, "a"] = 99
+            assert value["a"].tolist() == [1, 2]
+            assert dataset.load()["a"].tolist() == [1, 2]
+
+
 def test_context_get_catalog(session: KedroSession) -> None:
     api = "KedroContext._get_catalog"
     assert params_of(KedroContext._get_catalog) == [
