@@ -8,6 +8,7 @@ import logging
 import textwrap
 import threading
 import warnings
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.reduction import ForkingPickler
@@ -55,6 +56,12 @@ process-global, so two resolutions at once could read each other's values."""
 _CONFIG_KEYS = ("parameters", "catalog", "credentials")
 _FILTER_CACHE_SIZE = 128
 _PARAM_CACHE_SIZE = 128
+RUN_ID_MEMORY = 100_000
+"""How many of its latest run ids a session remembers, to refuse a reused one.
+
+Bounded so that a long-lived session does not grow with every run (about 100
+bytes an id). An older id reused for a versioned dataset is still refused by
+Kedro itself: a version that exists on disk is never overwritten."""
 _FILTERS = (
     "tags",
     "from_nodes",
@@ -190,6 +197,7 @@ class KedroSession(_KedroSession):
         self._filtered: dict[tuple[Any, ...], Pipeline] = {}
         self._warm: set[tuple[Any, ...]] = set()
         self._run_ids: set[str] = set()
+        self._run_id_order: deque[str] = deque()
         self._session_id_offered = False
         self._untrusted = False
 
@@ -671,6 +679,9 @@ class KedroSession(_KedroSession):
                     f"datasets). Leave run_id out to get a new one generated."
                 )
             self._run_ids.add(run_id)
+            self._run_id_order.append(run_id)
+            if len(self._run_id_order) > RUN_ID_MEMORY:
+                self._run_ids.discard(self._run_id_order.popleft())
         return run_id
 
     def run(

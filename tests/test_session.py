@@ -563,3 +563,21 @@ def test_run_ids_are_unique_sortable_versions(project_path: Path) -> None:
     ids = [generate_run_id() for _ in range(2000)]
     assert len(set(ids)) == len(ids)
     assert ids == sorted(ids)
+
+
+def test_a_session_remembers_its_latest_run_ids_only(
+    session: KedroSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-lived session does not grow with every run it makes."""
+    from kedro_runtime import RunIdError  # noqa: PLC0415
+    from kedro_runtime import session as session_module  # noqa: PLC0415
+
+    monkeypatch.setattr(session_module, "RUN_ID_MEMORY", 3)
+    for run_id in ("r1", "r2", "r3", "r4"):
+        session.run(run_id=run_id, to_outputs=["clean_orders"])
+    with pytest.raises(RunIdError, match="r4"):
+        session.run(run_id="r4", to_outputs=["clean_orders"])
+    for _ in range(10):
+        session.run(to_outputs=["clean_orders"])
+    assert len(session._run_ids) == 3
+    session.run(run_id="r1", to_outputs=["clean_orders"])  # forgotten long ago
