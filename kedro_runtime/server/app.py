@@ -344,9 +344,9 @@ def _run_and_encode(served: ServedProject, body: RunRequest, run_id: str) -> str
     try:
         result = served.session.run(
             pipeline_names=names,
-            tags=tuple(body.tags) if body.tags else None,
+            tags=body.tags or None,
             runner=runner,
-            node_names=tuple(body.node_names) if body.node_names else None,
+            node_names=body.node_names or None,
             from_nodes=body.from_nodes,
             to_nodes=body.to_nodes,
             from_inputs=body.from_inputs,

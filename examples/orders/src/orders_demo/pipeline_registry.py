@@ -1,4 +1,4 @@
-"""Project pipelines."""
+"""The project's pipelines: every package under ``orders_demo.pipelines``."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from kedro.pipeline import Pipeline
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register the project's pipelines.
+    """Name each pipeline Kedro finds; ``__default__`` runs all of them.
 
     Returns:
-        A mapping from pipeline names to ``Pipeline`` objects.
+        Pipeline name to ``Pipeline``.
     """
-    pipelines = find_pipelines(raise_errors=True)
-    pipelines["__default__"] = sum(pipelines.values())
-    return pipelines
+    found = find_pipelines(raise_errors=True)
+    return {**found, "__default__": sum(found.values(), Pipeline([]))}
