@@ -29,7 +29,6 @@ from pydantic import BaseModel
 
 from kedro_runtime import KedroSession, RuntimeParamsError
 from kedro_runtime.server import warm_session
-from kedro_runtime.server.app import parse_params, redact
 from kedro_runtime.server.cli import commands
 from kedro_runtime.server.codec import (
     DecodeError,
@@ -39,6 +38,7 @@ from kedro_runtime.server.codec import (
     encode_output,
     encode_outputs,
 )
+from kedro_runtime.server.execute import parse_params, redact
 from kedro_runtime.server.project import ServerStartError, _data_kind
 from kedro_runtime.server.settings import (
     API_KEY_ENV,
