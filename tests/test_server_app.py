@@ -21,7 +21,6 @@ from fastapi.testclient import TestClient
 from kedro.server.models import RunRequest as KedroRunRequest
 
 from kedro_runtime.server import create_app, served_project
-from kedro_runtime.server.project import RunnerNotAllowedError
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orders"
 
@@ -305,21 +304,23 @@ def test_allowed_runners_run(client: TestClient, runner: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("runner", "fragment"),
+    ("runner", "kedro_type", "fragment"),
     [
-        ("os.system", "Runner module 'os' is not allowed"),
-        ("kedro.io.MemoryDataset", "Runner module 'kedro.io' is not allowed"),
-        ("kedro.runner.AbstractRunnerish", "not found"),
-        ("kedro.runner.Task", "is not a runner"),
+        ("os.system", "ValueError", "Runner module 'os' is not allowed"),
+        ("kedro.io.MemoryDataset", "ValueError", "Runner module 'kedro.io' is not"),
+        ("kedro.runner.AbstractRunnerish", "AttributeError", "not found"),
+        ("kedro.runner.nomod.Runner", "ModuleNotFoundError", "not found"),
+        ("kedro.runner.Task", "ValueError", "is not a runner"),
     ],
 )
 def test_other_runners_fail_the_run_as_in_kedro(
-    client: TestClient, runner: str, fragment: str
+    client: TestClient, runner: str, kedro_type: str, fragment: str
 ) -> None:
+    """``error.type`` is the type Kedro's server reports; the message is ours."""
     status, body = _post(client, {"runner": runner})
     assert status == 200
     assert body["status"] == "failure"
-    assert body["error"]["type"] == RunnerNotAllowedError.__qualname__
+    assert body["error"]["type"] == kedro_type
     assert fragment in body["error"]["message"]
 
 
@@ -357,14 +358,30 @@ def test_snapshot_params_resolve_catalog_paths(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("params", "fragment"),
-    [("region", "Invalid 'params'"), ("a=${x}", "interpolation")],
+    [
+        ("region", "Invalid 'params'"),
+        ("a=${x}", "interpolation"),
+        ("a={", "cannot be parsed"),
+        ("a=[", "cannot be parsed"),
+        ("a=${x", "cannot be parsed"),
+    ],
 )
-def test_bad_snapshot_params_fail_the_snapshot(
+def test_bad_snapshot_params_are_refused_with_422(
     client: TestClient, params: str, fragment: str
 ) -> None:
-    body = client.get("/snapshot", params={"params": params}).json()
-    assert body["status"] == "failure"
-    assert fragment in body["error"]["message"]
+    response = client.get("/snapshot", params={"params": params})
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["query", "params"]
+    assert fragment in problem["msg"]
+    assert client.get("/snapshot").json()["status"] == "success"
+
+
+def test_a_refused_param_is_422_on_run_and_snapshot(client: TestClient) -> None:
+    run = client.post("/run", json={"params": {"a": "${x}"}})
+    snapshot = client.get("/snapshot", params={"params": "a=${x}"})
+    assert (run.status_code, snapshot.status_code) == (422, 422)
+    assert run.json()["detail"][0]["type"] == snapshot.json()["detail"][0]["type"]
 
 
 # --- API key, size limit -------------------------------------------------------------------

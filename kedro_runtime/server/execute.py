@@ -33,7 +33,7 @@ from .models import (
     SnapshotFailure,
     SnapshotSuccess,
 )
-from .project import ServedProject
+from .project import RunnerNotAllowedError, ServedProject
 
 logger = logging.getLogger(__name__)
 
@@ -188,9 +188,22 @@ def _failure(run_id: str, started: float, exc: Exception) -> JSONResponse:
         status="failure",
         run_id=run_id,
         duration_ms=duration,
-        error=ErrorDetail(type=type(exc).__qualname__, message=message),
+        error=ErrorDetail(type=_error_type(exc), message=message),
     )
     return JSONResponse(body.model_dump())
+
+
+def _error_type(exc: Exception) -> str:
+    """The ``error.type`` of a failed run: what Kedro's server would report.
+
+    Kedro's server refuses a runner with a ``ValueError``, or fails to import
+    it with an ``ImportError`` or ``AttributeError``; clients check that name.
+    """
+    if isinstance(exc, RunnerNotAllowedError):
+        cause = exc.__cause__
+        found = isinstance(cause, ImportError | AttributeError)
+        return type(cause).__qualname__ if found else ValueError.__qualname__
+    return type(exc).__qualname__
 
 
 def execute_snapshot(served: ServedProject, params: str | None) -> JSONResponse:
@@ -201,18 +214,15 @@ def execute_snapshot(served: ServedProject, params: str | None) -> JSONResponse:
         params: The ``params`` query value (``key=value`` items), if any.
 
     Returns:
-        ``success`` with the snapshot, or ``failure`` naming what went wrong.
+        ``success`` with the snapshot; ``failure`` naming what went wrong; 422
+        when the params cannot be parsed or are refused.
     """
     try:
         runtime_params = parse_params(params) if params else None
         if runtime_params:
             check_untrusted_params(runtime_params, {}, ())
     except (ValueError, RuntimeParamsError) as exc:
-        failure = SnapshotFailure(
-            status="failure",
-            error=ErrorDetail(type=type(exc).__qualname__, message=str(exc)),
-        )
-        return JSONResponse(failure.model_dump())
+        return _problem("params", ["query", "params"], str(exc))
     try:
         with CONFIG_LOCK:
             registered_pipelines.set_requested(None)
@@ -250,18 +260,25 @@ def parse_params(value: str) -> dict[str, Any]:
         The parameters, nested at dots, with typed values.
 
     Raises:
-        ValueError: If an item is not ``key=value``.
+        ValueError: If an item is not ``key=value`` or a value cannot be parsed.
     """
     option = click.Option(["--params"])
     context = click.Context(click.Command("snapshot", params=[option]))
     try:
         parsed = private.split_params(context, option, value)
     except click.ClickException as exc:
-        raise ValueError(
-            f"Invalid 'params' value '{value}': {exc.format_message()} Send "
-            f"key=value items separated by commas, e.g. 'version=02,model.lr=0.01'."
-        ) from exc
+        raise _invalid_params(value, exc.format_message()) from exc
+    except Exception as exc:  # a value YAML or OmegaConf cannot parse
+        reason = " ".join(str(exc).split())
+        raise _invalid_params(value, f"a value cannot be parsed ({reason}).") from exc
     return dict(parsed or {})
+
+
+def _invalid_params(value: str, reason: str) -> ValueError:
+    return ValueError(
+        f"Invalid 'params' value '{value}': {reason} Send key=value items separated "
+        f"by commas, e.g. 'version=02,model.lr=0.01'."
+    )
 
 
 def redact(text: str) -> str:
