@@ -8,6 +8,7 @@ schema and ``/snapshot``. ``test_server_http.py`` runs the real server process.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -339,6 +340,62 @@ def test_openapi_lists_kedros_request_fields(client: TestClient) -> None:
     fields = set(schema["components"]["schemas"]["RunRequest"]["properties"])
     assert fields == {*KedroRunRequest.model_fields, "runtime_data", "outputs"}
     assert "securitySchemes" not in schema.get("components", {})
+
+
+def _statuses(schema: dict[str, Any]) -> dict[str, set[str]]:
+    return {
+        f"{method.upper()} {path}": set(operation["responses"])
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
+
+
+def test_openapi_documents_every_status_the_server_returns(
+    client: TestClient, guarded: TestClient
+) -> None:
+    assert _statuses(client.get("/openapi.json").json()) == {
+        "GET /health": {"200", "413", "503"},
+        "POST /run": {"200", "400", "413", "422", "503"},
+        "GET /snapshot": {"200", "413", "422", "503"},
+    }
+    schema = guarded.get("/openapi.json", headers={"X-API-Key": "s3cret-key"}).json()
+    assert _statuses(schema) == {
+        "GET /health": {"200", "413", "503"},
+        "POST /run": {"200", "400", "401", "413", "422", "503"},
+        "GET /snapshot": {"200", "401", "413", "422", "503"},
+    }
+    not_utf8 = client.post(
+        "/run",
+        content=b'{"params": "\xff"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert not_utf8.status_code == 400
+    assert isinstance(not_utf8.json()["detail"], str)
+
+
+@pytest.mark.parametrize(
+    "runner",
+    [
+        "os.system",
+        "kedro.runner.Nope",
+        "_R1",
+        "a..b",
+        ".a",
+        "a.",
+        "1a",
+        "a b",
+        "a-b",
+        "",
+    ],
+)
+def test_the_runner_pattern_in_the_schema_is_what_the_server_accepts(
+    client: TestClient, runner: str
+) -> None:
+    schema = client.get("/openapi.json").json()
+    choices = schema["components"]["schemas"]["RunRequest"]["properties"]["runner"]
+    [pattern] = [c["pattern"] for c in choices["anyOf"] if c.get("type") == "string"]
+    status, body = _post(client, {"runner": runner})
+    assert (re.fullmatch(pattern, runner) is not None) == (status == 200), body
 
 
 def test_snapshot_describes_the_project(client: TestClient) -> None:

@@ -35,7 +35,13 @@ from .models import (
     RunResponse,
     SnapshotResponse,
 )
-from .openapi import describe_api_key, describe_pipelines
+from .openapi import (
+    BODY_NOT_READ,
+    NOT_STARTED,
+    describe_api_key,
+    describe_pipelines,
+    describe_refusals,
+)
 from .project import ServedProject
 from .settings import ServerSettings
 
@@ -64,6 +70,7 @@ class KedroRuntimeApp(FastAPI):
         self.openapi_schema = None
         schema = super().openapi()
         settings: ServerSettings = self.state.server_settings
+        describe_refusals(schema)
         if settings.api_key:
             describe_api_key(schema)
         if served is not None:
@@ -202,7 +209,11 @@ def _add_routes(app: FastAPI) -> None:
         "/run",
         response_model=RunResponse,
         tags=["pipeline"],
-        responses={422: {"model": Problem}},
+        responses={
+            400: BODY_NOT_READ,
+            422: {"model": Problem},
+            503: NOT_STARTED,
+        },
     )
     def run(body: RunRequest) -> Response:
         """Run pipelines on the warm session, with the request's data and parameters.
@@ -218,7 +229,12 @@ def _add_routes(app: FastAPI) -> None:
             return _not_started()
         return execute_run(served, body)
 
-    @app.get("/snapshot", response_model=SnapshotResponse, tags=["inspection"])
+    @app.get(
+        "/snapshot",
+        response_model=SnapshotResponse,
+        tags=["inspection"],
+        responses={422: {"model": Problem}, 503: NOT_STARTED},
+    )
     def snapshot(
         params: str | None = Query(
             default=None,
@@ -228,7 +244,11 @@ def _add_routes(app: FastAPI) -> None:
             ),
         ),
     ) -> Response:
-        """A read-only description of the project: pipelines, datasets, parameters."""
+        """A read-only description of the project: pipelines, datasets, parameters.
+
+        Params that cannot be parsed, or that the server refuses (an
+        interpolation), get 422.
+        """
         served = served_project(app)
         if served is None:
             return _not_started()

@@ -9,6 +9,39 @@ from .middleware import OPEN_PATHS
 from .project import ServedProject
 from .settings import API_KEY_ENV
 
+RUNNER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+"""The ``runner`` values the schema describes: a class name or a dotted path."""
+
+_MESSAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"detail": {"type": "string", "title": "Detail"}},
+    "required": ["detail"],
+    "title": "Message",
+}
+
+
+def message_response(description: str) -> dict[str, Any]:
+    """An OpenAPI response whose body is ``{"detail": "<message>"}``.
+
+    Args:
+        description: When the server answers with it.
+
+    Returns:
+        The response object, for a route's ``responses``.
+    """
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _MESSAGE_SCHEMA}},
+    }
+
+
+NOT_STARTED = message_response(
+    "The worker's session is not started: an app mounted without its lifespan."
+)
+BODY_NOT_READ = message_response("The body cannot be read (for example, not UTF-8).")
+_TOO_LARGE = message_response("The body is larger than the server's limit.")
+_NO_KEY = message_response("The API key is missing or wrong.")
+
 _PANDAS_DATA_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {
@@ -129,6 +162,26 @@ def describe_api_key(schema: dict[str, Any]) -> None:
             continue
         for operation in operations.values():
             operation["security"] = [{"apiKey": []}]
+            operation.setdefault("responses", {})["401"] = _NO_KEY
+
+
+def describe_refusals(schema: dict[str, Any]) -> None:
+    """Document what every request may be refused for, and the ``runner`` pattern.
+
+    The body limit applies to every path (413); ``RunRequest.runner`` gets the
+    pattern of a class name or dotted path, which the server checks (422).
+
+    Args:
+        schema: The OpenAPI schema, changed in place.
+    """
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            operation.setdefault("responses", {})["413"] = _TOO_LARGE
+    request = schema.get("components", {}).get("schemas", {}).get("RunRequest", {})
+    runner = request.get("properties", {}).get("runner", {})
+    for choice in runner.get("anyOf", []):
+        if choice.get("type") == "string":
+            choice["pattern"] = RUNNER_PATTERN
 
 
 def _names(names: Sequence[str]) -> str:
