@@ -284,6 +284,26 @@ def test_untrusted_parameters_are_refused(
     assert fragment in body["detail"][0]["msg"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"outputs": ["\\ud800"]}',
+        b'{"runtime_data": {"\\ud800": 1}}',
+        b'{"params": {"\\ud800": "${x}"}}',
+        b'{"\\ud800": 1}',
+    ],
+)
+def test_a_lone_surrogate_in_the_body_is_refused_not_a_500(
+    client: TestClient, body: bytes
+) -> None:
+    """JSON may escape a surrogate that has no UTF-8 form; the 422 still answers."""
+    response = client.post(
+        "/run", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["msg"]
+
+
 def test_a_runner_that_is_not_a_dotted_name_is_refused(client: TestClient) -> None:
     status, body = _post(client, {"runner": "os.system('true')"})
     assert status == 422
@@ -369,8 +389,12 @@ def test_openapi_documents_every_status_the_server_returns(
         content=b'{"params": "\xff"}',
         headers={"Content-Type": "application/json"},
     )
-    assert not_utf8.status_code == 400
-    assert isinstance(not_utf8.json()["detail"], str)
+    too_deep = client.post(
+        "/run", content=b"[" * 100_000, headers={"Content-Type": "application/json"}
+    )
+    for response in (not_utf8, too_deep):
+        assert response.status_code == 400
+        assert isinstance(response.json()["detail"], str)
 
 
 @pytest.mark.parametrize(

@@ -22,11 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from kedro import __version__ as kedro_version
 
 from .. import __version__ as kedro_runtime_version
-from .execute import execute_run, execute_snapshot
+from .execute import (
+    SafeJSONResponse,
+    execute_run,
+    execute_snapshot,
+    refuse_invalid_request,
+)
 from .middleware import ApiKeyGuard, BodySizeLimit
 from .models import (
     HealthResponse,
@@ -137,6 +143,7 @@ def create_app(
     )
     app.state.server_settings = settings
     app.state.served = None
+    app.add_exception_handler(RequestValidationError, refuse_invalid_request)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     if settings.api_key:
         app.add_middleware(ApiKeyGuard, api_key=settings.api_key)
@@ -175,8 +182,8 @@ def served_project(app: FastAPI) -> ServedProject | None:
     return served
 
 
-def _not_started() -> JSONResponse:
-    return JSONResponse(
+def _not_started() -> SafeJSONResponse:
+    return SafeJSONResponse(
         {
             "detail": (
                 "The Kedro session is not started: the app's lifespan has not run. "

@@ -15,6 +15,9 @@ import traceback
 from typing import Any
 
 import click
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from kedro.framework.project import pipelines as registered_pipelines
 from kedro.inspection import get_project_snapshot
@@ -40,11 +43,51 @@ logger = logging.getLogger(__name__)
 _CREDENTIALS_IN_URL = re.compile(r"(?P<scheme>[A-Za-z][\w+.-]*://)[^/\s@]+@")
 
 
-def _problem(kind: str, loc: list[str | int], message: str) -> JSONResponse:
+class SafeJSONResponse(JSONResponse):
+    """A JSON response that can echo any string a request sent.
+
+    JSON text may hold a lone surrogate (``"\\ud800"``), which has no UTF-8
+    form: such a body is written with ASCII escapes instead of failing (500).
+    """
+
+    def render(self, content: Any) -> bytes:
+        """The body's bytes: UTF-8, or ASCII escapes if it holds a lone surrogate.
+
+        Args:
+            content: The body.
+
+        Returns:
+            The JSON bytes.
+        """
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            text = json.dumps(content, allow_nan=False, separators=(",", ":"))
+            return text.encode("ascii")
+
+
+async def refuse_invalid_request(request: Request, exc: Exception) -> SafeJSONResponse:
+    """FastAPI's answer to a body or query that does not validate (422).
+
+    The same body as FastAPI's own handler, written with
+    :class:`SafeJSONResponse`.
+
+    Args:
+        request: The request.
+        exc: The validation error.
+
+    Returns:
+        The 422 response.
+    """
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return SafeJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+def _problem(kind: str, loc: list[str | int], message: str) -> SafeJSONResponse:
     body = Problem.model_validate(
         {"detail": [{"type": kind, "loc": loc, "msg": message}]}
     )
-    return JSONResponse(body.model_dump(), status_code=422)
+    return SafeJSONResponse(body.model_dump(), status_code=422)
 
 
 class _Refused(Exception):
@@ -175,7 +218,7 @@ def run_arguments(
     }
 
 
-def _failure(run_id: str, started: float, exc: Exception) -> JSONResponse:
+def _failure(run_id: str, started: float, exc: Exception) -> SafeJSONResponse:
     duration = round((time.perf_counter() - started) * 1000, 2)
     message = redact(str(exc))
     logger.error(
@@ -190,7 +233,7 @@ def _failure(run_id: str, started: float, exc: Exception) -> JSONResponse:
         duration_ms=duration,
         error=ErrorDetail(type=_error_type(exc), message=message),
     )
-    return JSONResponse(body.model_dump())
+    return SafeJSONResponse(body.model_dump())
 
 
 def _error_type(exc: Exception) -> str:
@@ -206,7 +249,7 @@ def _error_type(exc: Exception) -> str:
     return type(exc).__qualname__
 
 
-def execute_snapshot(served: ServedProject, params: str | None) -> JSONResponse:
+def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONResponse:
     """Answer ``GET /snapshot``: Kedro's description of the project.
 
     Args:
@@ -239,7 +282,7 @@ def execute_snapshot(served: ServedProject, params: str | None) -> JSONResponse:
             status="failure",
             error=ErrorDetail(type=type(exc).__qualname__, message=message),
         )
-        return JSONResponse(failure.model_dump())
+        return SafeJSONResponse(failure.model_dump())
     success = SnapshotSuccess(
         status="success",
         metadata=snap.metadata,
@@ -247,7 +290,7 @@ def execute_snapshot(served: ServedProject, params: str | None) -> JSONResponse:
         datasets=snap.datasets,
         parameters=snap.parameters,
     )
-    return JSONResponse(success.model_dump(mode="json"))
+    return SafeJSONResponse(success.model_dump(mode="json"))
 
 
 def parse_params(value: str) -> dict[str, Any]:

@@ -38,7 +38,9 @@ def message_response(description: str) -> dict[str, Any]:
 NOT_STARTED = message_response(
     "The worker's session is not started: an app mounted without its lifespan."
 )
-BODY_NOT_READ = message_response("The body cannot be read (for example, not UTF-8).")
+BODY_NOT_READ = message_response(
+    "The body cannot be parsed: not UTF-8 text, or JSON nested too deep."
+)
 _TOO_LARGE = message_response("The body is larger than the server's limit.")
 _NO_KEY = message_response("The API key is missing or wrong.")
 
