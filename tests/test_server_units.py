@@ -40,12 +40,15 @@ from kedro_runtime.server.codec import (
 )
 from kedro_runtime.server.execute import parse_params, redact
 from kedro_runtime.server.project import ServerStartError, _data_kind
+from kedro_runtime.server.protocol import request_timeout
 from kedro_runtime.server.settings import (
     API_KEY_ENV,
     DEFAULT_MAX_REQUEST_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
     MAX_REQUEST_BYTES_ENV,
     PIPELINES_ENV,
     PROJECT_PATH_ENV,
+    REQUEST_TIMEOUT_ENV,
     ServerSettings,
     ServerSettingsError,
 )
@@ -390,7 +393,12 @@ def test_kedro_server_start_in_a_project_is_ours(tmp_path: Path) -> None:
     assert "from kedro-runtime" in result.stdout
     for option in ("--host", "--port", "--reload", "--env", "--conf-source"):
         assert option in result.stdout
-    for option in ("--workers", "--pipelines", "--max-request-bytes"):
+    for option in (
+        "--workers",
+        "--pipelines",
+        "--max-request-bytes",
+        "--request-timeout",
+    ):
         assert option in result.stdout
 
 
@@ -439,3 +447,21 @@ def test_warm_session_can_trust_its_callers(project_path: Path) -> None:
     ) as session:
         session.run(runtime_params={"region": "west"})
     assert (project_path / "data" / "08_reporting" / "summary_west.csv").exists()
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "soon", "nan"])
+def test_a_request_timeout_that_is_not_positive_is_refused(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv(REQUEST_TIMEOUT_ENV, raw)
+    with pytest.raises(ValueError, match=REQUEST_TIMEOUT_ENV):
+        request_timeout()
+
+
+def test_the_request_timeout_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(REQUEST_TIMEOUT_ENV, "2.5")
+    assert request_timeout() == 2.5
+    monkeypatch.delenv(REQUEST_TIMEOUT_ENV)
+    assert request_timeout() == DEFAULT_REQUEST_TIMEOUT
