@@ -196,6 +196,9 @@ def _copy_project(folder: Path) -> Path:
         ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
     )
     (folder / "conf" / "logging.yml").write_text(QUIET_LOGGING)
+    # The benchmark's own `service` environment, whatever the example has in
+    # conf/service (web-servers.md asks users to create one there).
+    shutil.rmtree(folder / "conf" / "service", ignore_errors=True)
     (folder / "conf" / "service").mkdir()
     (folder / "conf" / "service" / "catalog.yml").write_text(SERVICE_CATALOG)
     return folder
