@@ -19,7 +19,9 @@ How a block runs:
 
 - ``bash``/``shell``: with ``bash -e -o pipefail``; it must exit with 0, or with
   the code that ``<!-- exits: N -->`` on the line just before the fence names.
-  ``console``: the lines that start with ``$ `` are the commands.
+  ``console``: the lines that start with ``$ `` are the commands. A block shown
+  failing (``exits: N``) is followed by a ``text`` block with the message it
+  prints: each of its lines must be in the output.
 - ``python``: each block in a fresh interpreter, unless the page says (in words,
   and with ``<!-- python-blocks-continue -->``) that its Python blocks continue
   from each other: then they share one interpreter, in page order (running one
@@ -281,8 +283,8 @@ class PageRun:
                     pytrace=False,
                 )
 
-    def run_shell(self, block: Block, script: str, cwd: Path | None = None) -> None:
-        """Run ``script`` with bash and check its exit code."""
+    def run_shell(self, block: Block, script: str, cwd: Path | None = None) -> str:
+        """Run ``script`` with bash, check its exit code; its stdout and stderr."""
         try:
             done = subprocess.run(
                 ["bash", "-e", "-o", "pipefail", "-c", script],
@@ -302,6 +304,7 @@ class PageRun:
                 f"{done.stdout[-4000:]}\n--- stderr ---\n{done.stderr[-4000:]}",
                 pytrace=False,
             )
+        return done.stdout + done.stderr
 
     def close(self) -> None:
         """Stop the interpreter, if one runs."""
@@ -339,8 +342,18 @@ def test_block_runs_as_written(block: Block, page_runs: Any) -> None:
     run: PageRun = page_runs(block.page)
     if block.language == "python":
         run.run_python(block)
-    else:
-        run.run_shell(block, shell_script(block))
+        return
+    output = run.run_shell(block, shell_script(block))
+    if block.exit_code:
+        # A command shown failing is followed by the message it prints.
+        shown = run.blocks[run.blocks.index(block) + 1]
+        assert shown.language == "text", f"{block.id}: show the error it prints"
+        missing = [
+            line
+            for line in shown.code.splitlines()
+            if line.strip() and line.strip() not in output
+        ]
+        assert not missing, f"{block.id} did not print {missing}:\n{output[-4000:]}"
 
 
 def test_not_run_blocks_are_few_and_say_why() -> None:
