@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _example import copy_example
 from kedro.framework.startup import bootstrap_project
 
 from kedro_runtime import KedroSession
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
-
-EXAMPLE_PROJECT = Path(__file__).resolve().parents[1] / "examples" / "orders"
 
 
 def quiet_kedro_logs() -> None:
@@ -36,12 +36,7 @@ def _quiet_kedro_logs() -> None:
 @pytest.fixture
 def project_path(tmp_path: Path) -> Path:
     """A copy of ``examples/orders`` in a temporary directory, bootstrapped."""
-    path = tmp_path / "orders"
-    shutil.copytree(
-        EXAMPLE_PROJECT,
-        path,
-        ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
-    )
+    path = copy_example(tmp_path / "orders")
     bootstrap_project(path)
     quiet_kedro_logs()
     return path
@@ -65,6 +60,15 @@ def orders() -> pd.DataFrame:
             "quantity": [2, 5, 4],
         }
     )
+
+
+@pytest.fixture
+def fast_switching() -> Iterator[None]:
+    """Switch threads as often as possible, so races show instead of hiding."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(interval)
 
 
 # --- project variants and hook recording (session, runner and hook tests) ------
@@ -95,12 +99,7 @@ class ProjectFactory:
         """
         ProjectFactory._count += 1
         package = f"orders_variant_{ProjectFactory._count}"
-        path = self._tmp_path / package
-        shutil.copytree(
-            EXAMPLE_PROJECT,
-            path,
-            ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
-        )
+        path = copy_example(self._tmp_path / package)
         (path / "src" / "orders_demo").rename(path / "src" / package)
         for file in [path / "pyproject.toml", *(path / "src").rglob("*.py")]:
             file.write_text(file.read_text().replace("orders_demo", package))
@@ -119,8 +118,6 @@ class ProjectFactory:
 
     def forget(self) -> None:
         """Drop the variants' modules, so they do not pile up in the process."""
-        import sys  # noqa: PLC0415 (imports kept in the fixtures added here)
-
         for name in list(sys.modules):
             if name.split(".")[0] in self.packages:
                 del sys.modules[name]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import threading
@@ -15,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from _example import expected_run, node_functions
 from kedro.framework.hooks import hook_impl
 from kedro.runner import AbstractRunner, SequentialRunner, ThreadRunner
 
@@ -85,12 +85,11 @@ def make_request(key: int) -> Request:
 def expect(request: Request, prices: pd.DataFrame) -> None:
     """Fill in what the node functions compute for this request's data."""
     # The example's package is importable once a copy of the project is bootstrapped.
-    nodes = importlib.import_module("orders_demo.pipelines.orders.nodes")
-    priced = nodes.price_orders(nodes.clean_orders(request.orders), prices)
-    revenue = nodes.add_revenue(priced, vat_rate=0.2, factor=request.factor)
-    discounted = nodes.apply_discount(revenue, {"threshold": 100, "rate": 0.1})
-    request.summary = nodes.summarise(discounted, top_n=3)
-    request.headline = nodes.headline(request.summary, "EUR", request.factor)
+    expected = expected_run(
+        node_functions(), request.orders, prices, factor=request.factor
+    )
+    request.summary = expected.summary
+    request.headline = expected.headline
 
 
 def run_request(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
+from _catalog_state import base_catalog
 from kedro import __version__ as kedro_version
 from kedro.runner import SequentialRunner, ThreadRunner
 
@@ -37,15 +36,6 @@ ORDERS_NODES = ["clean_orders", "price", "revenue", "discount", "summarise", "he
 
 Recorder = Any
 """The recorder made by the ``hook_recorder`` fixture (see conftest)."""
-
-
-@pytest.fixture
-def fast_switching() -> Iterator[None]:
-    """Switch threads as often as possible, so races show instead of hiding."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(interval)
 
 
 def walk(value: object) -> Iterator[object]:
@@ -158,10 +148,10 @@ def test_pipeline_hooks_get_the_runs_catalog(
     recorder = hook_recorder(session)
     result = session.run(runtime_data={"orders": orders}, runtime_params={"top_n": 1})
     catalog = recorder.calls_of("before_pipeline_run")[0]["catalog"]
-    assert catalog is not session._project.catalog
+    assert catalog is not base_catalog(session)
     pd.testing.assert_frame_equal(catalog.load("orders"), orders)
     assert catalog.load("params:top_n") == 1
-    assert session._project.catalog.load("params:top_n") == 3
+    assert base_catalog(session).load("params:top_n") == 3
     assert recorder.calls_of("after_pipeline_run")[0]["run_result"] == result
 
 
@@ -192,7 +182,7 @@ def test_context_and_catalog_hooks_fire_once_across_many_runs(
     assert created[0]["context"] is context
     catalogs = recorder.calls_of("after_catalog_created")
     assert len(catalogs) == 1
-    assert catalogs[0]["catalog"] is session._project.catalog
+    assert catalogs[0]["catalog"] is base_catalog(session)
 
 
 def test_concurrent_runs_get_their_own_run_params(
