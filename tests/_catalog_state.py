@@ -1,8 +1,4 @@
-"""A session's base catalog, and a snapshot of what a run must leave alone in it.
-
-``base_catalog`` and ``built_base_catalog`` are how tests reach a session's base
-catalog; ``built_base_catalog`` is the one place a test reads the session's
-internals (whether the base is built yet cannot be asked without building it).
+"""A snapshot of everything an override layer must leave alone in a base catalog.
 
 The snapshot reads ``DataCatalog`` internals on purpose: the contract promises that
 the base's materialised entries, its lazy entries and its config resolver are not
@@ -17,42 +13,6 @@ from typing import Any
 
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.io.data_catalog import _LazyDataset
-
-from kedro_runtime import KedroSession
-
-
-def built_base_catalog(session: KedroSession) -> DataCatalog | None:
-    """The session's base catalog if it is built yet, else ``None``; builds nothing.
-
-    Args:
-        session: A kedro-runtime session.
-
-    Returns:
-        The catalog every run layers over, or ``None`` before the first run (or
-        ``context.catalog``) and after ``reload()``.
-    """
-    project = session._project
-    return None if project is None else project.catalog
-
-
-def base_catalog(session: KedroSession) -> DataCatalog:
-    """The session's base catalog, which must be built already.
-
-    Read the documented way, ``session.load_context().catalog``, after checking
-    that it is built, so that reading it builds nothing and fires no hook; and
-    checked to be the very catalog the session holds.
-
-    Args:
-        session: A kedro-runtime session that has built its base catalog.
-
-    Returns:
-        The catalog every run layers over.
-    """
-    built = built_base_catalog(session)
-    assert built is not None, "the session has not built its base catalog yet"
-    catalog = session.load_context().catalog
-    assert catalog is built, "context.catalog is not the session's base catalog"
-    return catalog
 
 
 @dataclass

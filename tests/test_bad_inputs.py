@@ -32,8 +32,9 @@ from typing import Any
 import click
 import pandas as pd
 import pytest
-from _catalog_state import CatalogState, base_catalog
+from _catalog_state import CatalogState
 from _example import expected_for
+from _session import base_catalog, hook_manager
 from click.testing import CliRunner
 from kedro import KedroDeprecationWarning
 from kedro.config import MissingConfigException
@@ -76,7 +77,7 @@ class World:
         self.state = CatalogState.take(self.base)
         self.files = files_of(project)
         self.runs_started = RunsStarted()
-        session._hook_manager.register(self.runs_started)
+        hook_manager(session).register(self.runs_started)
 
     def cli(self, *args: str) -> Any:
         """``kedro run *args`` in this process; raise what the command raised."""
@@ -770,7 +771,7 @@ def unknown_param_names_are_added(world: World) -> None:
         def before_pipeline_run(self, run_params: dict, catalog: DataCatalog) -> None:
             seen.update(catalog.load("parameters"))
 
-    world.session._hook_manager.register(Spy())
+    hook_manager(world.session).register(Spy())
     world.session.run(runtime_params=params)
     assert {key: seen[key] for key in params} == params
     assert seen["factor"] == 1.0
@@ -820,7 +821,7 @@ def session_id_as_an_explicit_first_run_id(world: World) -> None:
             def before_pipeline_run(self, run_params: dict) -> None:
                 seen.append(run_params["run_id"])
 
-        session._hook_manager.register(Spy())
+        hook_manager(session).register(Spy())
         session.run()
     assert len(seen) == 1
     assert seen[0] != session.session_id

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from _example import expected_run, node_functions
+from _session import hook_manager
 from kedro.framework.hooks import hook_impl
 from kedro.runner import AbstractRunner, SequentialRunner, ThreadRunner
 
@@ -190,7 +191,7 @@ def test_eight_threads_two_hundred_runs_each_on_one_session(
     session: KedroSession, project_path: Path, prices: pd.DataFrame
 ) -> None:
     counter = HookCounter()
-    session._hook_manager.register(counter)
+    hook_manager(session).register(counter)
     baseline = session.run()["headline"].load()  # build once, before the threads
     requests = [make_request(key) for key in range(THREADS * RUNS_PER_THREAD)]
     for request in requests:
@@ -246,7 +247,7 @@ def test_first_runs_on_a_cold_session_build_it_once(
     counter = HookCounter()
 
     with KedroSession.create(project_path) as session:
-        session._hook_manager.register(counter)
+        hook_manager(session).register(counter)
 
         def work(worker: int) -> None:
             request = requests[worker]

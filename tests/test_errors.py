@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from _catalog_state import base_catalog
 from _example import expected_for
+from _session import base_catalog
 from kedro.framework.session.session import KedroSessionError
 from kedro.io.core import DatasetNotFoundError
 from kedro.runner import ParallelRunner, SequentialRunner, ThreadRunner

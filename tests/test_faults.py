@@ -30,8 +30,9 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
-from _catalog_state import CatalogState, base_catalog
+from _catalog_state import CatalogState
 from _example import expected_for
+from _session import base_catalog, hook_manager
 from kedro.framework.hooks import hook_impl
 from kedro.framework.session import KedroSession as KedroOwnSession
 from kedro.framework.startup import bootstrap_project
@@ -537,7 +538,7 @@ def with_exploding_hooks(
     """Register the exploding hooks, then a recorder: pluggy calls the hooks
     registered last first, so the recorder sees every call, the failing one too."""
     exploding = ExplodingHooks(armed)
-    session._hook_manager.register(exploding)
+    hook_manager(session).register(exploding)
     return exploding, hook_recorder(session)
 
 
@@ -557,7 +558,7 @@ def test_hook_that_raises(
 ) -> None:
     harness = plain_faults
     session = harness.session
-    session._hook_manager.unregister(harness.recorder)
+    hook_manager(session).unregister(harness.recorder)
     exploding, recorder = with_exploding_hooks(session, hook_recorder, hook)
     harness.recorder = recorder
     try:
@@ -585,7 +586,7 @@ def test_hook_that_raises(
         harness.check_recovered()
         assert len(recorder.calls_of("after_node_run")) == 2 * len(harness.order)
     finally:
-        session._hook_manager.unregister(exploding)
+        hook_manager(session).unregister(exploding)
     harness.check_recovered()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from _catalog_state import base_catalog
+from _session import base_catalog
 from kedro import __version__ as kedro_version
 from kedro.runner import SequentialRunner, ThreadRunner
 
@@ -51,10 +51,9 @@ def walk(value: object) -> Iterator[object]:
 
 def test_pipeline_and_node_hooks_fire_on_every_run(
     session: KedroSession,
-    hook_recorder: Callable[[KedroSession], Recorder],
+    recorder: Recorder,
     orders: pd.DataFrame,
 ) -> None:
-    recorder = hook_recorder(session)
     session.run()
     session.run(runtime_data={"orders": orders})
     session.run(runtime_params={"factor": 2}, runner=ThreadRunner(max_workers=2))
@@ -142,10 +141,9 @@ def test_run_params_hold_kedro_keys_and_the_new_ones(
 
 def test_pipeline_hooks_get_the_runs_catalog(
     session: KedroSession,
-    hook_recorder: Callable[[KedroSession], Recorder],
+    recorder: Recorder,
     orders: pd.DataFrame,
 ) -> None:
-    recorder = hook_recorder(session)
     result = session.run(runtime_data={"orders": orders}, runtime_params={"top_n": 1})
     catalog = recorder.calls_of("before_pipeline_run")[0]["catalog"]
     assert catalog is not base_catalog(session)
@@ -157,10 +155,9 @@ def test_pipeline_hooks_get_the_runs_catalog(
 
 def test_context_and_catalog_hooks_fire_once_across_many_runs(
     session: KedroSession,
-    hook_recorder: Callable[[KedroSession], Recorder],
+    recorder: Recorder,
     orders: pd.DataFrame,
 ) -> None:
-    recorder = hook_recorder(session)
     session.run()
     context = session.load_context()
     session.run(runtime_data={"orders": orders})
@@ -187,11 +184,10 @@ def test_context_and_catalog_hooks_fire_once_across_many_runs(
 
 def test_concurrent_runs_get_their_own_run_params(
     session: KedroSession,
-    hook_recorder: Callable[[KedroSession], Recorder],
+    recorder: Recorder,
     orders: pd.DataFrame,
     fast_switching: None,
 ) -> None:
-    recorder = hook_recorder(session)
     session.run()  # build once before the threads start
     errors: list[BaseException] = []
 

@@ -182,9 +182,8 @@ def test_dotted_keys_nest_and_deep_merge_across_create_and_run(
 
 
 def test_dotted_key_reaches_nested_parameter_dataset(
-    session: KedroSession, hook_recorder: Callable[[KedroSession], Any]
+    session: KedroSession, recorder: Any
 ) -> None:
-    recorder = hook_recorder(session)
     session.run(runtime_params={"discount.rate": 0.75})
     catalog = recorder.calls_of("before_pipeline_run")[0]["catalog"]
     assert catalog.load("params:discount.rate") == 0.75
@@ -320,9 +319,8 @@ def test_injected_intermediate_skips_its_producing_node(
     session: KedroSession,
     project_path: Path,
     nodes: ModuleType,
-    hook_recorder: Callable[[KedroSession], Any],
+    recorder: Any,
 ) -> None:
-    recorder = hook_recorder(session)
     with_revenue = pd.DataFrame(
         {
             "region": ["north", "south", "south"],
@@ -459,10 +457,9 @@ def test_versioned_output_gets_one_version_per_run(
 def test_reload_picks_up_edited_parameters(
     session: KedroSession,
     project_path: Path,
-    hook_recorder: Callable[[KedroSession], Any],
+    recorder: Any,
     orders: pd.DataFrame,
 ) -> None:
-    recorder = hook_recorder(session)
     parameters = project_path / "conf" / "base" / "parameters.yml"
     assert (
         session.run(runtime_data={"orders": orders})["headline"]

@@ -35,7 +35,8 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from _catalog_state import CatalogState, base_catalog, built_base_catalog
+from _catalog_state import CatalogState
+from _session import base_catalog, built_base_catalog, hook_manager
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -752,7 +753,7 @@ class SessionMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         if self.session is not None:
-            self.session._hook_manager.unregister(self.recorder)
+            hook_manager(self.session).unregister(self.recorder)
             self.session.close()
 
 
