@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from _example import copy_example
+from _example import copy_example, raw
 from _hooks import PIPELINE_AND_NODE_HOOKS, HookRecorder
 from _session import hook_manager
 from kedro.framework.startup import bootstrap_project
@@ -63,6 +63,12 @@ def orders() -> pd.DataFrame:
             "quantity": [2, 5, 4],
         }
     )
+
+
+@pytest.fixture
+def prices(project_path: Path) -> pd.DataFrame:
+    """The prices of the ``project_path`` copy (``data/01_raw/prices.csv``)."""
+    return raw(project_path, "prices")
 
 
 @pytest.fixture

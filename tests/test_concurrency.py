@@ -159,11 +159,6 @@ def _quiet_logs(project_path: Path) -> Iterator[None]:
         logger.setLevel(level)
 
 
-@pytest.fixture
-def prices(project_path: Path) -> pd.DataFrame:
-    return pd.read_csv(project_path / "data" / "01_raw" / "prices.csv")
-
-
 def check_results(
     requests: list[Request], got: dict[int, str], project_path: Path
 ) -> None:

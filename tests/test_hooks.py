@@ -88,8 +88,8 @@ def test_run_params_hold_kedro_keys_and_the_new_ones(
     project_path: Path,
     hook_recorder: Callable[[KedroSession], Recorder],
     orders: pd.DataFrame,
+    prices: pd.DataFrame,
 ) -> None:
-    prices = pd.read_csv(project_path / "data" / "01_raw" / "prices.csv")
     runner = SequentialRunner()
     with KedroSession.create(
         project_path, runtime_params={"discount.rate": 0.5, "currency": "GBP"}

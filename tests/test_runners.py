@@ -97,10 +97,10 @@ def test_runs_with_different_runners_do_not_share_outputs(
     nodes: ModuleType,
     orders: pd.DataFrame,
     monkeypatch: pytest.MonkeyPatch,
+    prices: pd.DataFrame,
 ) -> None:
     """Outputs of runs made with different runners stay each run's own."""
     monkeypatch.setenv("KEDRO_MP_CONTEXT", "fork")
-    prices = pd.read_csv(project_path / "data" / "01_raw" / "prices.csv")
     runners: list[AbstractRunner] = [
         SequentialRunner(),
         ThreadRunner(max_workers=2),

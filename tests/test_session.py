@@ -54,8 +54,8 @@ def test_two_different_runs_then_a_plain_run_gives_project_results(
     nodes: ModuleType,
     orders: pd.DataFrame,
     other_orders: pd.DataFrame,
+    prices: pd.DataFrame,
 ) -> None:
-    prices = raw(project_path, "prices")
     first = session.run(
         runtime_data={"orders": orders}, runtime_params={"factor": 2, "top_n": 1}
     )
@@ -113,9 +113,8 @@ def test_injected_dataset_object_is_used_as_is(
 
 
 def test_run_params_win_over_create_params_which_win_over_config(
-    project_path: Path, nodes: ModuleType, orders: pd.DataFrame
+    project_path: Path, nodes: ModuleType, orders: pd.DataFrame, prices: pd.DataFrame
 ) -> None:
-    prices = raw(project_path, "prices")
     with KedroSession.create(
         project_path, runtime_params={"factor": 3, "currency": "GBP"}
     ) as session:
@@ -142,9 +141,8 @@ def test_run_params_win_over_create_params_which_win_over_config(
 
 
 def test_dotted_keys_nest_and_deep_merge_across_create_and_run(
-    project_path: Path, nodes: ModuleType, orders: pd.DataFrame
+    project_path: Path, nodes: ModuleType, orders: pd.DataFrame, prices: pd.DataFrame
 ) -> None:
-    prices = raw(project_path, "prices")
     with KedroSession.create(
         project_path, runtime_params={"discount.rate": 0.5}
     ) as session:
@@ -193,9 +191,12 @@ def test_dotted_key_reaches_nested_parameter_dataset(
 
 
 def test_interpolated_parameter_sees_the_runs_factor(
-    session: KedroSession, project_path: Path, nodes: ModuleType, orders: pd.DataFrame
+    session: KedroSession,
+    project_path: Path,
+    nodes: ModuleType,
+    orders: pd.DataFrame,
+    prices: pd.DataFrame,
 ) -> None:
-    prices = raw(project_path, "prices")
     four = session.run(runtime_data={"orders": orders}, runtime_params={"factor": 4})
     plain = session.run(runtime_data={"orders": orders})
     explicit = session.run(
@@ -220,9 +221,9 @@ def test_runtime_params_in_catalog_path_apply_to_that_run_only(
     nodes: ModuleType,
     orders: pd.DataFrame,
     other_orders: pd.DataFrame,
+    prices: pd.DataFrame,
 ) -> None:
     reporting = project_path / "data" / "08_reporting"
-    prices = raw(project_path, "prices")
 
     session.run(runtime_data={"orders": orders})
     assert (reporting / "summary_all.csv").exists()
@@ -273,7 +274,7 @@ def test_catalog_runtime_param_from_create_and_overridden_by_run(
 
 
 def test_extra_params_in_create_warns_and_acts_as_runtime_params(
-    project_path: Path, nodes: ModuleType, orders: pd.DataFrame
+    project_path: Path, nodes: ModuleType, orders: pd.DataFrame, prices: pd.DataFrame
 ) -> None:
     with pytest.warns(KedroDeprecationWarning, match="runtime_params"):
         session = KedroSession.create(project_path, extra_params={"factor": 6})
@@ -283,15 +284,16 @@ def test_extra_params_in_create_warns_and_acts_as_runtime_params(
         current = session.run(runtime_data={"orders": orders})["headline"].load()
     assert deprecated == current
     assert (
-        deprecated
-        == expected_run(
-            nodes, orders, raw(project_path, "prices"), factor=6, derived=6
-        ).headline
+        deprecated == expected_run(nodes, orders, prices, factor=6, derived=6).headline
     )
 
 
 def test_extra_params_in_run_warns_and_acts_as_runtime_params(
-    session: KedroSession, project_path: Path, nodes: ModuleType, orders: pd.DataFrame
+    session: KedroSession,
+    project_path: Path,
+    nodes: ModuleType,
+    orders: pd.DataFrame,
+    prices: pd.DataFrame,
 ) -> None:
     with pytest.warns(KedroDeprecationWarning, match="runtime_params"):
         deprecated = session.run(
@@ -306,7 +308,7 @@ def test_extra_params_in_run_warns_and_acts_as_runtime_params(
         == expected_run(
             nodes,
             orders,
-            raw(project_path, "prices"),
+            prices,
             discount={"threshold": 100, "rate": 0.3},
         ).headline
     )
@@ -398,9 +400,9 @@ def test_versioned_output_gets_one_version_per_run(
     nodes: ModuleType,
     hook_recorder: Callable[[KedroSession], Any],
     fast_switching: None,
+    prices: pd.DataFrame,
 ) -> None:
     versions = versioned_headline_project(project_path)
-    prices = raw(project_path, "prices")
     results: list[tuple[int, Any]] = []
     errors: list[BaseException] = []
     sequential_runs, threads, runs_per_thread = 200, 8, 25
