@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,8 +22,8 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from _example import copy_example
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orders"
 KEDRO = Path(sys.executable).with_name("kedro")
 API_KEY = "http-test-key"
 AUTH = {"X-API-Key": API_KEY}
@@ -143,12 +142,7 @@ class RunningServer:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of examples/orders with a `service` environment and quiet logging."""
-    path = tmp_path_factory.mktemp("http") / "orders"
-    shutil.copytree(
-        EXAMPLE,
-        path,
-        ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
-    )
+    path = copy_example(tmp_path_factory.mktemp("http") / "orders")
     (path / "conf" / "service").mkdir()
     (path / "conf" / "service" / "catalog.yml").write_text(SERVICE_CATALOG)
     (path / "conf" / "logging.yml").write_text(QUIET_LOGGING)

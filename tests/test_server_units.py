@@ -8,7 +8,6 @@ import decimal
 import enum
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from _example import copy_example
 from click.testing import CliRunner
 from kedro.framework.cli.server import server_start as kedro_server_start
 from kedro.framework.startup import bootstrap_project
@@ -52,8 +52,6 @@ from kedro_runtime.server.settings import (
     ServerSettings,
     ServerSettingsError,
 )
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orders"
 
 
 class _MyCSV(CSVDataset):
@@ -377,8 +375,7 @@ def test_bad_option_combinations_are_refused(
 
 
 def test_kedro_server_start_in_a_project_is_ours(tmp_path: Path) -> None:
-    project = tmp_path / "orders"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__"))
+    project = copy_example(tmp_path / "orders")
     bootstrap_project(project)
     result = subprocess.run(
         [str(Path(sys.executable).with_name("kedro")), "server", "start", "--help"],
