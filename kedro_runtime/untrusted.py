@@ -119,15 +119,12 @@ def refuse_interpolations(run_params: Mapping[str, Any]) -> None:
         UntrustedParamsError: Naming the path of the first such value or key,
             e.g. ``currency[0].x``.
     """
-    for path, in_key in _interpolations(run_params):
-        where = (
-            f"A key in runtime param '{path}'"
-            if in_key
-            else (f"Runtime param '{path}'")
-        )
+    for found, in_key in _interpolations(run_params):
+        path = found if len(found) <= 200 else f"{found[:100]}...{found[-100:]}"
+        where = "A key in runtime param" if in_key else "Runtime param"
         raise UntrustedParamsError(
-            f"{where} holds an interpolation ('${{...}}'), which this session "
-            f"does not accept from its callers. {_PLAIN}"
+            f"{where} '{path}' holds an interpolation ('${{...}}'), which this "
+            f"session does not accept from its callers. {_PLAIN}"
         )
 
 
@@ -138,20 +135,22 @@ def _interpolations(root: Mapping[str, Any]) -> Iterator[tuple[str, bool]]:
     each container is visited once, so that a cycle cannot loop.
     """
     stack: list[tuple[Any, str, bool]] = [(root, "", False)]
-    seen: set[int] = set()
+    # Keyed by id, holding the object: an id is not reused while it is alive.
+    seen: dict[int, Any] = {}
     while stack:
         node, path, in_key = stack.pop()
         if isinstance(node, str):
             if "${" in node:
                 yield path, in_key
             continue
+        if id(node) in seen:
+            continue
+        seen[id(node)] = node
         if isinstance(node, DictConfig | ListConfig):
             node = OmegaConf.to_container(node, resolve=False)
-        children = _children(node, path)
-        if children is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.extend(reversed(children))
+        children = _children(node, path) or ()
+        # Anything inside a key (a tuple used as a key) is part of the key.
+        stack.extend((child, at, key or in_key) for child, at, key in children[::-1])
 
 
 def _children(node: Any, path: str) -> list[tuple[Any, str, bool]] | None:
