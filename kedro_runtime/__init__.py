@@ -9,6 +9,8 @@ from .errors import (
     RunIdError,
     RuntimeDataError,
     RuntimeParamsError,
+    UntrustedParamsError,
+    UntrustedParamsTypeError,
 )
 from .run_id import generate_run_id
 from .session import KedroSession
@@ -21,6 +23,8 @@ __all__ = [
     "RunIdError",
     "RuntimeDataError",
     "RuntimeParamsError",
+    "UntrustedParamsError",
+    "UntrustedParamsTypeError",
     "as_dataset",
     "generate_run_id",
     "is_fresh_per_run",

@@ -44,7 +44,13 @@ from .parameters import (
     runtime_params_read_by,
     touched_variables,
 )
-from .run_id import check_run_id, claim_session_id, generate_run_id
+from .run_id import (
+    check_run_id,
+    claim_session_id,
+    generate_run_id,
+    new_session_ids,
+    session_id_for,
+)
 from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
 
 logger = logging.getLogger(__name__)
@@ -184,7 +190,7 @@ class KedroSession(_KedroSession):
         conf_source: str | None = None,
     ):
         super().__init__(
-            session_id=session_id,
+            session_id=session_id_for(session_id),
             package_name=package_name,
             project_path=project_path,
             save_on_close=save_on_close,
@@ -248,13 +254,14 @@ class KedroSession(_KedroSession):
             )
         params = _runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
-        session = super().create(
-            project_path=project_path,
-            save_on_close=save_on_close,
-            env=env,
-            runtime_params=nested or None,
-            conf_source=conf_source,
-        )
+        with new_session_ids():  # unique across processes: see run_id.py
+            session = super().create(
+                project_path=project_path,
+                save_on_close=save_on_close,
+                env=env,
+                runtime_params=nested or None,
+                conf_source=conf_source,
+            )
         session._untrusted = bool(untrusted_runtime_params)  # type: ignore[attr-defined]
         return session  # type: ignore[return-value]
 
