@@ -444,3 +444,66 @@ def test_kedro_sweep_rejects_a_bad_grid_file(
     assert result.exit_code == 2
     assert problem in result.output
     assert "product:" in result.output  # the example of a valid grid
+
+
+# --- docs/scale-out.md --------------------------------------------------------------
+
+DOCS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "scale-out.md"
+
+
+def runnable_blocks(page: Path) -> list[tuple[str, str]]:
+    """``(language, code)`` of each python/bash block not marked ``not-run``."""
+    blocks, previous, lines = [], "", page.read_text().splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("```") and line[3:].strip() in {"python", "bash"}:
+            end = lines.index("```", i + 1)
+            if not previous.startswith("<!-- not-run:"):
+                blocks.append((line[3:].strip(), "\n".join(lines[i + 1 : end])))
+            i, previous = end + 1, ""
+            continue
+        if line.strip():
+            previous = line.strip()
+        i += 1
+    return blocks
+
+
+def test_the_scale_out_page_runs_in_the_example_project(project_path: Path) -> None:
+    """Every block of the page, in order, in one copy of the example project.
+
+    The docs-block test of issue 11 covers every page the same way; once it
+    does, this test is redundant.
+    """
+    blocks = runnable_blocks(DOCS_PAGE)
+    assert [language for language, _ in blocks] == [
+        "bash", "python", "bash", "python", "python",
+    ]  # fmt: skip
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "KEDRO_DISABLE_TELEMETRY": "true",
+    }
+    outputs = []
+    for number, (language, code) in enumerate(blocks):
+        if language == "python":
+            script = project_path / f"block_{number}.py"
+            script.write_text(code)
+            command = [sys.executable, str(script)]
+        else:
+            command = ["bash", "-euo", "pipefail", "-c", code]
+        done = subprocess.run(
+            command,
+            cwd=project_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, (code, done.stdout[-3000:], done.stderr[-3000:])
+        outputs.append(done.stdout)
+    assert "(factor 2.5)" in outputs[1]
+    assert "4 runs, 0 failed." in outputs[2]
+    assert len((project_path / "results.csv").read_text().splitlines()) == 5
+    assert outputs[3].strip().splitlines()[-1].startswith("best factor ")
+    assert "after 8 trials" in outputs[4]
