@@ -28,6 +28,7 @@ from kedro_runtime.dask import (
     UnpicklableRuntimeDataError,
     run_many,
 )
+from kedro_runtime.dask._worker import session_accepts_preload
 from kedro_runtime.sweep_cli import commands
 
 SWEEP_CATALOG = """\
@@ -320,6 +321,13 @@ def test_requests_are_checked_before_anything_is_submitted() -> None:
     with pytest.raises(TypeError, match="`client` must be"):
         run_many(".", [{}], client=8786)  # type: ignore[arg-type]
     assert run_many(".", [], client=UNREACHABLE) == []
+
+
+def test_preload_is_an_error_while_the_session_cannot_preload() -> None:
+    # Issue 12 adds `preload` to KedroSession.create; run_many then forwards it.
+    assert not session_accepts_preload()
+    with pytest.raises(ValueError, match="has no 'preload' argument"):
+        run_many(".", [{}], client=UNREACHABLE, preload=True)
 
 
 def test_results_and_errors_unpickle_in_another_process(tmp_path: Path) -> None:

@@ -201,13 +201,16 @@ def _gather(futures: list[Future], show: bool) -> list[RunResult]:
     )
     with bar:
         task = bar.add_task("runs", total=len(futures), failed=0, rate=0.0)
-        for future in as_completed(futures):
+        done = as_completed(futures, with_results=True, raise_errors=False)
+        for future, value in done:
             index = index_of[future.key]
-            if future.status == "finished":
-                result: RunResult = future.result()
-            else:  # the task itself failed: its workers kept dying (KilledWorker)
-                exc = future.exception()
-                result = RunResult(index=index, run_id=None, error=_error_of(exc))
+            result = (
+                value
+                if isinstance(value, RunResult)
+                # The task itself failed: its workers kept dying (KilledWorker),
+                # or it was cancelled. Dask gives (type, exception, traceback).
+                else RunResult(index=index, run_id=None, error=_error_of(value))
+            )
             future.release()
             results[index] = result
             failed += result.error is not None
@@ -222,7 +225,8 @@ def _gather(futures: list[Future], show: bool) -> list[RunResult]:
     return [results[index] for index in range(len(futures))]
 
 
-def _error_of(exc: BaseException | None) -> RunError:
-    if exc is None:
-        return RunError(type="distributed.CancelledError", message="cancelled")
-    return RunError.from_exception(exc)
+def _error_of(value: object) -> RunError:
+    exc = value[1] if isinstance(value, tuple) and len(value) == 3 else value
+    if isinstance(exc, BaseException):
+        return RunError.from_exception(exc)
+    return RunError(type="builtins.RuntimeError", message=f"task failed: {exc!r}")
