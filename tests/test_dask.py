@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -355,6 +356,12 @@ def test_results_and_errors_unpickle_in_another_process(tmp_path: Path) -> None:
 
 
 # --- kedro sweep ------------------------------------------------------------------
+
+
+def test_kedro_sweep_is_a_project_command() -> None:
+    found = {ep.name: ep.value for ep in entry_points(group="kedro.project_commands")}
+    assert found["kedro_runtime_sweep"] == "kedro_runtime.sweep_cli:commands"
+    assert "sweep" in commands.commands  # type: ignore[attr-defined]
 
 
 def sweep(project: Path, *args: str) -> Any:
