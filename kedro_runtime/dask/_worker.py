@@ -1,0 +1,183 @@
+"""What runs on a Dask worker: one warm session per worker process, and the run task."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import pickle
+import secrets
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+from distributed import WorkerPlugin, get_worker
+
+from ..run_id import generate_run_id
+from ..session import KedroSession
+from ._results import RunError, RunResult
+
+logger = logging.getLogger(__name__)
+
+#: Prefix of the names under which run_many registers its worker plugins.
+PLUGIN_PREFIX = "kedro-runtime:"
+
+# Tells this process's run ids apart from every other process's, on any machine.
+_PROCESS_TOKEN = secrets.token_hex(4)
+
+
+def session_accepts_preload() -> bool:
+    """Whether ``KedroSession.create`` takes a ``preload`` argument."""
+    return "preload" in inspect.signature(KedroSession.create).parameters
+
+
+class KedroSessionPlugin(WorkerPlugin):
+    """Keeps one warm kedro-runtime session of a project in each worker process.
+
+    The project is bootstrapped and the session created on the first run the
+    worker gets, in the task's thread (not in the worker's event loop), and
+    reused by every later run. An error there is reported by each run, and the
+    next run tries again. The session is closed when the plugin is removed or
+    the worker closes.
+    """
+
+    idempotent = True
+
+    def __init__(
+        self,
+        project_path: Path | str,
+        env: str | None = None,
+        conf_source: str | None = None,
+        preload: bool | Sequence[str] = False,
+    ) -> None:
+        self.project_path = Path(project_path).resolve().as_posix()
+        self.env = env
+        self.conf_source = conf_source
+        self.preload = preload
+        self._session: KedroSession | None = None
+        self._lock: threading.Lock | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_session": None, "_lock": None}
+
+    def setup(self, worker: Any) -> None:
+        """Prepare the lock; the session is created by the first run."""
+        self._lock = threading.Lock()
+
+    def teardown(self, worker: Any) -> None:
+        """Close the session, if one was created."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def session(self) -> KedroSession:
+        """The worker's session, bootstrapping the project the first time.
+
+        Returns:
+            The warm session.
+        """
+        if self._lock is None:  # used without a worker (setup not called)
+            self._lock = threading.Lock()
+        with self._lock:
+            if self._session is None:
+                from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
+
+                bootstrap_project(Path(self.project_path))
+                kwargs: dict[str, Any] = {}
+                if self.preload:
+                    kwargs["preload"] = self.preload
+                self._session = KedroSession.create(
+                    self.project_path,
+                    save_on_close=False,
+                    env=self.env,
+                    conf_source=self.conf_source,
+                    **kwargs,
+                )
+            return self._session
+
+
+def attempt_run_id() -> str:
+    """A new run id for one attempt of a run, unique across processes and machines.
+
+    A timestamp first, so ids sort by time and Kedro's "latest version" is the
+    newest run; then this process's random token.
+
+    Returns:
+        The run id.
+    """
+    return f"{generate_run_id()}-{_PROCESS_TOKEN}"
+
+
+def run_request(
+    plugin_name: str, index: int, payload: bytes, outputs: Sequence[str] | None
+) -> RunResult:
+    """Run one request with the worker's warm session (a Dask task).
+
+    Every failure of the run is caught and reported in the result, so Dask
+    retries a task only when its worker dies.
+
+    Args:
+        plugin_name: Name of the worker's :class:`KedroSessionPlugin`.
+        index: Position of the request.
+        payload: The request's pickled ``session.run`` keyword arguments.
+        outputs: Names of the outputs to load, or None for all of the run's.
+
+    Returns:
+        The result of the run.
+    """
+    worker = get_worker()
+    run_id = attempt_run_id()
+    start = time.perf_counter()
+    try:
+        plugin: KedroSessionPlugin = worker.plugins[plugin_name]  # type: ignore[assignment]
+        session = plugin.session()
+        kwargs = cloudpickle.loads(payload)
+        start = time.perf_counter()
+        returned = session.run(run_id=run_id, **kwargs)
+        loaded = _load_outputs(returned, outputs)
+    except Exception as exc:
+        logger.warning("Run %s (request %d) failed: %s", run_id, index, exc)
+        return RunResult(
+            index=index,
+            run_id=run_id,
+            error=RunError.from_exception(exc),
+            duration=time.perf_counter() - start,
+            worker=worker.address,
+        )
+    return RunResult(
+        index=index,
+        run_id=run_id,
+        outputs=loaded,
+        duration=time.perf_counter() - start,
+        worker=worker.address,
+    )
+
+
+def _load_outputs(
+    returned: Mapping[str, Any], names: Sequence[str] | None
+) -> dict[str, Any]:
+    """Load the requested outputs of a run, checking they can travel back."""
+    if names is None:
+        names = sorted(returned)
+    missing = [name for name in names if name not in returned]
+    if missing:
+        raise ValueError(
+            f"{', '.join(repr(n) for n in missing)} not among the outputs of this "
+            f"run; its outputs are: {', '.join(sorted(returned)) or 'none'}."
+        )
+    loaded = {name: returned[name].load() for name in names}
+    for name, value in loaded.items():
+        try:
+            pickle.dumps(value)
+        except Exception:
+            try:
+                cloudpickle.dumps(value)
+            except Exception as exc:
+                raise TypeError(
+                    f"Output '{name}' ({type(value).__name__}) cannot be pickled, "
+                    f"so it cannot be sent back from the worker ({exc}). Leave it "
+                    f"out of `outputs`, or save it to a dataset the caller can read."
+                ) from exc
+    return loaded

@@ -1,0 +1,280 @@
+"""``kedro sweep``: run a grid of runtime parameters over Dask.
+
+Installing kedro-runtime with the ``dask`` extra makes ``kedro sweep`` available
+in every project (entry point ``kedro.project_commands``). The grid file is YAML,
+a mapping with exactly one of:
+
+- ``product``: parameter name to a list of values; the grid is every combination.
+- ``points``: a list of points, each a mapping with ``params`` (parameter name
+  to value) and optionally ``runtime_data`` (dataset name to a file path read
+  with the catalog entry's type and options, as ``kedro run --runtime-data``).
+
+and optionally ``runtime_data`` at the top level, for every point (a point's
+own entry for the same dataset wins). Parameter names may be dotted
+(``discount.rate``), as in ``--runtime-params``.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from kedro.framework.cli.utils import CONTEXT_SETTINGS
+from kedro.framework.startup import ProjectMetadata
+
+GRID_EXAMPLE = """\
+product:
+  factor: [1.0, 1.5]
+  discount.rate: [0.0, 0.1]"""
+
+SCALARS = (str, int, float, bool, type(None))
+
+
+@click.group(name="kedro-runtime-sweep")
+def commands() -> None:
+    """Commands from kedro-runtime's Dask scale-out."""
+
+
+@commands.command(name="sweep", context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--grid",
+    "grid_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML grid: `product` (name to list of values) or `points` (a list).",
+)
+@click.option("--scheduler", default=None, help="Address of a Dask scheduler.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes of a local cluster (default: one per CPU).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV file to write, one row per run.",
+)
+@click.option("--env", "-e", default=None, help="Kedro configuration environment.")
+@click.option("--pipeline", "-p", default=None, help="Pipeline to run.")
+@click.option("--conf-source", default=None, help="Path of the configuration.")
+@click.option("--no-progress", is_flag=True, help="Do not show a progress bar.")
+@click.pass_obj
+def sweep(
+    metadata: ProjectMetadata,
+    /,
+    grid_file: Path,
+    scheduler: str | None,
+    workers: int | None,
+    output: Path | None,
+    env: str | None,
+    pipeline: str | None,
+    conf_source: str | None,
+    no_progress: bool,
+) -> None:
+    """Run the project once per point of a parameter grid, over Dask.
+
+    Each Dask worker keeps one warm kedro-runtime session. Exits with status 1,
+    naming the failed points, if any run failed.
+
+    \b
+    Example grid.yml:
+      product:
+        factor: [1.0, 1.5]
+        discount.rate: [0.0, 0.1]
+    """
+    try:
+        from .dask import run_many  # noqa: PLC0415
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise click.ClickException(
+            'kedro sweep needs Dask: pip install "kedro-runtime[dask]"'
+        ) from exc
+    if scheduler and workers:
+        raise click.UsageError("give --scheduler or --workers, not both.")
+    points = read_grid(grid_file)
+    project_path = metadata.project_path
+    requests = _requests(project_path, points, env, conf_source, pipeline)
+    with _client(scheduler, workers) as client:
+        results = run_many(
+            project_path,
+            requests,
+            client=client,
+            env=env,
+            conf_source=conf_source,
+            progress=not no_progress,
+        )
+    rows = [_row(point, result) for point, result in zip(points, results, strict=True)]
+    if output:
+        _write_csv(output, rows)
+    failed = [
+        (i, p, r)
+        for i, (p, r) in enumerate(zip(points, results, strict=True))
+        if r.error
+    ]
+    click.echo(f"{len(results)} runs, {len(failed)} failed.")
+    if failed:
+        click.echo("Failed points:", err=True)
+        for index, point, result in failed:
+            click.echo(f"  {index}: {_describe(point)}: {result.error}", err=True)
+        sys.exit(1)
+
+
+@contextmanager
+def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    """A scheduler address, a client of a local cluster of N workers, or None."""
+    if not workers:
+        yield scheduler
+        return
+    from distributed import Client, LocalCluster  # noqa: PLC0415
+
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _grid_error(file: Path, problem: str) -> click.BadParameter:
+    return click.BadParameter(
+        f"{file}: {problem}. A grid is a mapping with `product` or `points`, "
+        f"e.g.\n{GRID_EXAMPLE}",
+        param_hint="'--grid'",
+    )
+
+
+def read_grid(file: Path) -> list[dict[str, Any]]:
+    """The points of a grid file.
+
+    Args:
+        file: The YAML grid file.
+
+    Returns:
+        One ``{"params": ..., "runtime_data": ...}`` per point, in file order
+        (for ``product``, the last parameter varies fastest).
+
+    Raises:
+        click.BadParameter: If the file is not YAML or not a grid as described
+            in this module's docstring.
+    """
+    try:
+        grid = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise _grid_error(file, f"not valid YAML ({exc})") from exc
+    if not isinstance(grid, Mapping):
+        raise _grid_error(file, f"the file holds a {type(grid).__name__}")
+    unknown = sorted(set(map(str, grid)) - {"product", "points", "runtime_data"})
+    if unknown or ("product" in grid) == ("points" in grid):
+        raise _grid_error(
+            file,
+            f"unknown keys {unknown}"
+            if unknown
+            else "give exactly one of `product` and `points`",
+        )
+    shared = _names_to(file, grid.get("runtime_data") or {}, "runtime_data", str)
+    if "product" in grid:
+        axes = _names_to(file, grid["product"], "product", list)
+        if not axes or any(not values for values in axes.values()):
+            raise _grid_error(file, "`product` needs a non-empty list per parameter")
+        combos = itertools.product(*axes.values())
+        return [
+            {
+                "params": dict(zip(axes, combo, strict=True)),
+                "runtime_data": dict(shared),
+            }
+            for combo in combos
+        ]
+    if not isinstance(grid["points"], list) or not grid["points"]:
+        raise _grid_error(file, "`points` must be a non-empty list")
+    points = []
+    for number, point in enumerate(grid["points"]):
+        where = f"point {number}"
+        if not isinstance(point, Mapping) or set(point) - {"params", "runtime_data"}:
+            raise _grid_error(
+                file, f"{where} must be a mapping with `params` and `runtime_data`"
+            )
+        params = _names_to(file, point.get("params") or {}, f"{where} params", object)
+        data = _names_to(file, point.get("runtime_data") or {}, where, str)
+        points.append({"params": params, "runtime_data": {**shared, **data}})
+    return points
+
+
+def _names_to(file: Path, value: object, where: str, kind: type) -> dict[str, Any]:
+    """A mapping of names to values of ``kind``, or a grid error saying why not."""
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise _grid_error(file, f"{where} must map names to values")
+    wrong = [k for k, v in value.items() if not isinstance(v, kind)]
+    if wrong:
+        raise _grid_error(file, f"{where}: {wrong} must be of type {kind.__name__}")
+    return dict(value)
+
+
+def _requests(
+    project_path: Path,
+    points: list[dict[str, Any]],
+    env: str | None,
+    conf_source: str | None,
+    pipeline: str | None,
+) -> list[dict[str, Any]]:
+    """``session.run`` arguments per point; data paths become catalog datasets."""
+    catalog: Any = None
+    if any(point["runtime_data"] for point in points):
+        from .cli import runtime_datasets  # noqa: PLC0415
+        from .run_id import generate_run_id  # noqa: PLC0415
+        from .session import KedroSession  # noqa: PLC0415
+
+        session = KedroSession.create(project_path, env=env, conf_source=conf_source)
+        try:
+            catalog = session.load_context().catalog
+        finally:
+            session.close()
+    requests = []
+    for point in points:
+        request: dict[str, Any] = {"runtime_params": point["params"]}
+        if point["runtime_data"] and catalog is not None:
+            request["runtime_data"] = runtime_datasets(
+                catalog, point["runtime_data"], {}, generate_run_id()
+            )
+        if pipeline:
+            request["pipeline_names"] = [pipeline]
+        requests.append(request)
+    return requests
+
+
+def _row(point: Mapping[str, Any], result: Any) -> dict[str, Any]:
+    row: dict[str, Any] = dict(point["params"])
+    row.update({f"data:{k}": v for k, v in point["runtime_data"].items()})
+    row.update(
+        run_id=result.run_id,
+        status="failed" if result.error else "ok",
+        duration_s=round(result.duration, 6),
+        error=str(result.error) if result.error else "",
+    )
+    row.update({k: v for k, v in result.outputs.items() if isinstance(v, SCALARS)})
+    return row
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _describe(point: Mapping[str, Any]) -> str:
+    parts = [f"{k}={v!r}" for k, v in point["params"].items()]
+    parts += [f"{k}={v}" for k, v in point["runtime_data"].items()]
+    return ", ".join(parts) or "(no parameters)"
