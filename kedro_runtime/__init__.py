@@ -7,20 +7,29 @@ from .catalog import as_dataset, is_fresh_per_run, override_catalog
 from .errors import (
     CatalogOverrideError,
     RunIdError,
+    RunIdTypeError,
     RuntimeDataError,
+    RuntimeDataTypeError,
     RuntimeParamsError,
+    RuntimeParamsTypeError,
 )
+from .request import FILTERS, RunRequest
 from .run_id import generate_run_id
 from .session import KedroSession
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FILTERS",
     "CatalogOverrideError",
     "KedroSession",
     "RunIdError",
+    "RunIdTypeError",
+    "RunRequest",
     "RuntimeDataError",
+    "RuntimeDataTypeError",
     "RuntimeParamsError",
+    "RuntimeParamsTypeError",
     "as_dataset",
     "generate_run_id",
     "is_fresh_per_run",

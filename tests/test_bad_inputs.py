@@ -49,7 +49,9 @@ from kedro_runtime import (
     KedroSession,
     RunIdError,
     RuntimeDataError,
+    RuntimeDataTypeError,
     RuntimeParamsError,
+    RuntimeParamsTypeError,
     override_catalog,
 )
 from kedro_runtime.cli import cli
@@ -72,7 +74,7 @@ class World:
         self.orders = orders
         first = session.run(runtime_data={"orders": orders})
         assert first["headline"].load() == expected_headline(project, orders)
-        self.base: DataCatalog = session._base_catalog()
+        self.base: DataCatalog = session.base_catalog()
         self.state = CatalogState.take(self.base)
         self.files = files_of(project)
         self.runs_started = RunsStarted()
@@ -280,14 +282,14 @@ CATALOGUE: list[Bad] = [
         "data-dataframe-not-mapping",
         "run",
         lambda world: world.session.run(runtime_data=world.orders),
-        RuntimeDataError,
+        RuntimeDataTypeError,
         ("`runtime_data` must be a mapping", "got DataFrame"),
     ),
     Bad(
         "data-int-key",
         "run",
         run_with(runtime_data={1: "x"}),
-        RuntimeDataError,
+        RuntimeDataTypeError,
         ("keys must be dataset names (str)", "got 1"),
     ),
     Bad(
@@ -337,14 +339,14 @@ CATALOGUE: list[Bad] = [
         "params-nested-int-key",
         "run",
         run_with(runtime_params={"discount": {1: 0.5}}),
-        RuntimeParamsError,
+        RuntimeParamsTypeError,
         ("keys must be non-empty strings", "got 1"),
     ),
     Bad(
         "params-tuple-key",
         "run",
         run_with(runtime_params={("discount", "rate"): 0.5}),
-        RuntimeParamsError,
+        RuntimeParamsTypeError,
         ("keys must be non-empty strings", "('discount', 'rate')"),
     ),
     Bad(
@@ -372,7 +374,7 @@ CATALOGUE: list[Bad] = [
         "extra-params-not-mapping",
         "run",
         deprecated(run_with(extra_params="factor=2")),
-        RuntimeParamsError,
+        RuntimeParamsTypeError,
         ("must be a mapping", "got str"),
     ),
     # --- run(run_id=...) ---------------------------------------------------------------
@@ -560,7 +562,7 @@ CATALOGUE: list[Bad] = [
         "create-extra-params-not-mapping",
         "create",
         deprecated(create_with(extra_params=["factor", 2])),
-        RuntimeParamsError,
+        RuntimeParamsTypeError,
         ("must be a mapping", "got list"),
     ),
     # --- override_catalog() ---------------------------------------------------------------

@@ -158,10 +158,10 @@ def test_pipeline_hooks_get_the_runs_catalog(
     recorder = hook_recorder(session)
     result = session.run(runtime_data={"orders": orders}, runtime_params={"top_n": 1})
     catalog = recorder.calls_of("before_pipeline_run")[0]["catalog"]
-    assert catalog is not session._project.catalog
+    assert catalog is not session.base_catalog()
     pd.testing.assert_frame_equal(catalog.load("orders"), orders)
     assert catalog.load("params:top_n") == 1
-    assert session._project.catalog.load("params:top_n") == 3
+    assert session.base_catalog().load("params:top_n") == 3
     assert recorder.calls_of("after_pipeline_run")[0]["run_result"] == result
 
 
@@ -192,7 +192,7 @@ def test_context_and_catalog_hooks_fire_once_across_many_runs(
     assert created[0]["context"] is context
     catalogs = recorder.calls_of("after_catalog_created")
     assert len(catalogs) == 1
-    assert catalogs[0]["catalog"] is session._project.catalog
+    assert catalogs[0]["catalog"] is session.base_catalog()
 
 
 def test_concurrent_runs_get_their_own_run_params(

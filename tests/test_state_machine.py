@@ -728,10 +728,10 @@ class SessionMachine(RuleBasedStateMachine):
             # Entries only a default run reads stay lazy until then: build them all
             # now, so that the snapshot is the base every later run shares.
             self.live.warm_up()
-            self.base = CatalogState.take(self.live._project.catalog)
+            self.base = CatalogState.take(self.live.base_catalog())
         assert built == self.catalogs_built, "base catalog built again without reload"
         base = self.base.catalog
-        assert self.live._project.catalog is base, "base catalog replaced"
+        assert self.live.base_catalog() is base, "base catalog replaced"
         self.base.assert_unchanged()
         assert self.seen is not None
         assert base.load("parameters") == effective_params(
@@ -861,7 +861,7 @@ def test_runs_that_skip_nodes_do_not_leave_the_base_half_built(
     with KedroSession.create(project) as session:
         session.run(runtime_data={"clean_orders": clean})
         assert session._project is not None
-        base = session._project.catalog
+        base = session.base_catalog()
         assert "orders" in base._datasets, "the base entry 'orders' was not built"
         state = CatalogState.take(base)
         plain = session.run()
