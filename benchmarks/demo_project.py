@@ -28,6 +28,7 @@ from kedro.io import MemoryDataset
 from kedro.runner import SequentialRunner
 
 from kedro_runtime import KedroSession
+from kedro_runtime import _kedro_private as private
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orders"
 
@@ -60,7 +61,7 @@ def main() -> None:
             )
             bare_catalog["orders"] = MemoryDataset(orders)
             runner = SequentialRunner()
-            hooks = session._hook_manager
+            hooks = private.session_hook_manager(session)
 
             def warm_run() -> object:
                 return session.run(runtime_data={"orders": orders})

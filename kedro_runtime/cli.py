@@ -47,9 +47,10 @@ from .cli_options import (
     split_runtime_params,
 )
 from .errors import RuntimeDataError, RuntimeParamsError
-from .request import FILTERS, RunRequest
+from .request import FILTERS
 from .run_id import generate_run_id
-from .session import KedroSession, runtime_session_class
+from .session import KedroSession
+from .session_class import runtime_session_class
 
 __all__ = [
     "check_no_shared_keys",
@@ -239,22 +240,21 @@ def _run_with_session(
             )
         filters = {name: options[name] for name in FILTERS}
         try:
-            return session.execute(
-                RunRequest(
-                    pipeline_names=pipeline_names,
-                    **{
-                        **filters,
-                        # As Kedro's command passes them.
-                        "tags": tuple(filters["tags"]),
-                        "node_names": tuple(filters["node_names"]),
-                    },
-                    runner=runner,
-                    load_versions=load_versions,
-                    only_missing_outputs=options["only_missing_outputs"],
-                    runtime_data=runtime_data,
-                    runtime_params=runtime_params or None,
-                    run_id=run_id,
-                )
+            # session.run, not execute: a project's session subclass may wrap it.
+            return session.run(
+                pipeline_names=pipeline_names,
+                **{
+                    **filters,
+                    # As Kedro's command passes them.
+                    "tags": tuple(filters["tags"]),
+                    "node_names": tuple(filters["node_names"]),
+                },
+                runner=runner,
+                load_versions=load_versions,
+                only_missing_outputs=options["only_missing_outputs"],
+                runtime_data=runtime_data,
+                runtime_params=runtime_params or None,
+                run_id=run_id,
             )
         except RuntimeDataError as exc:
             hint = "'--runtime-data'" if runtime_data else None

@@ -17,6 +17,30 @@ from .errors import RuntimeDataError
 logger = logging.getLogger(__name__)
 
 
+def prepare(
+    pipe: Pipeline, runtime_data: Mapping[str, Any] | None, *, parallel: bool
+) -> tuple[dict[str, AbstractDataset], Pipeline]:
+    """A run's injected datasets, checked, and its pipeline without skipped nodes.
+
+    Args:
+        pipe: The run's filtered pipeline.
+        runtime_data: The run's ``runtime_data`` (a mapping of names).
+        parallel: Whether the run uses ``ParallelRunner`` (data must pickle).
+
+    Returns:
+        Dataset name to injected dataset, and the pipeline to run.
+
+    Raises:
+        RuntimeDataError: See :func:`check_runtime_data`,
+            :func:`injected_datasets` and :func:`check_picklable`.
+    """
+    data, pipe = check_runtime_data(pipe, runtime_data or {})
+    datasets = injected_datasets(data)
+    if parallel:
+        check_picklable(datasets)
+    return datasets, pipe
+
+
 def check_runtime_data(
     pipe: Pipeline, data: Mapping[str, Any]
 ) -> tuple[dict[str, Any], Pipeline]:

@@ -13,6 +13,7 @@ reading it where it is used.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from .errors import (
 )
 from .parameters import nest_params
 from .run_id import check_run_id
+
+logger = logging.getLogger(__name__)
 
 FILTERS = (
     "tags",
@@ -102,14 +105,14 @@ class RunRequest:
     ```
     """
 
-    pipeline_names: Sequence[str] | None = None
-    tags: Sequence[str] | None = None
-    from_nodes: Sequence[str] | None = None
-    to_nodes: Sequence[str] | None = None
-    node_names: Sequence[str] | None = None
-    from_inputs: Sequence[str] | None = None
-    to_outputs: Sequence[str] | None = None
-    namespaces: Sequence[str] | None = None
+    pipeline_names: Iterable[str] | None = None
+    tags: Iterable[str] | None = None
+    from_nodes: Iterable[str] | None = None
+    to_nodes: Iterable[str] | None = None
+    node_names: Iterable[str] | None = None
+    from_inputs: Iterable[str] | None = None
+    to_outputs: Iterable[str] | None = None
+    namespaces: Iterable[str] | None = None
     runner: AbstractRunner | None = None
     load_versions: Mapping[str, str] | None = None
     only_missing_outputs: bool = False
@@ -275,6 +278,36 @@ def check_runtime_data_type(runtime_data: Any) -> dict[str, Any] | None:
                 f"`runtime_data` keys must be dataset names (str), got {name!r}."
             )
     return dict(runtime_data)
+
+
+def check_env(env: object) -> None:
+    """Refuse an ``env`` that is not a string (Kedro would fail on the first run).
+
+    Raises:
+        TypeError: If ``env`` is neither ``None`` nor a string.
+    """
+    if env is not None and not isinstance(env, str):
+        raise TypeError(
+            f"`env` must be the name of a configuration environment (str), "
+            f"e.g. env='local', got {type(env).__name__} {short_repr(env)}."
+        )
+
+
+def pipeline_name_alias(
+    pipeline_name: str | None, pipeline_names: Iterable[str] | None
+) -> Iterable[str] | None:
+    """``pipeline_names``, or ``[pipeline_name]`` (deprecated) with a warning.
+
+    Raises:
+        TypeError: If ``pipeline_name`` is not a string.
+    """
+    if not pipeline_name:
+        return pipeline_names
+    logger.warning(
+        "`pipeline_name` is deprecated and will be removed in a future "
+        "release. Please use `pipeline_names` instead."
+    )
+    return as_names([pipeline_name], "pipeline_name")
 
 
 def runtime_params_alias(

@@ -9,20 +9,126 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kedro.io import DataCatalog
 from kedro.io.catalog_config_resolver import CatalogConfigResolver
+from kedro.io.core import DatasetNotFoundError
 from kedro.pipeline import Pipeline
 from kedro.validation.parameter_validator import ParameterValidator
 
 from . import _kedro_private as private
-from .catalog import SharedValue
+from .catalog import SharedValue, override_catalog
 from .parameters import deep_merge, param_datasets, touched_variables
 from .project import Project
 
 PARAM_CACHE_SIZE = 128
 """How many parameter tables of runs with runtime params a project keeps."""
+
+
+def check_load_versions(
+    project: Project, load_versions: Mapping[str, str] | None
+) -> None:
+    """Refuse ``load_versions`` that name a dataset the catalog does not have.
+
+    Raises:
+        DatasetNotFoundError: Kedro's error, naming the missing datasets.
+    """
+    missing = sorted(n for n in load_versions or {} if n not in project.catalog)
+    if missing:
+        raise DatasetNotFoundError(
+            f"'load_versions' keys [{', '.join(missing)}] are not found in the catalog."
+        )
+
+
+@dataclass(frozen=True)
+class RunLayer:
+    """What a run's catalog layer holds over the base, resolved for the run.
+
+    Attributes:
+        overrides: Dataset name to the run's parameter values and injected
+            datasets.
+        lazy: The run's configs of entries that read its runtime params.
+        patterns: The run's configs of factory patterns that read them.
+        catalog_class: The class of the run's catalog.
+    """
+
+    overrides: dict[str, Any]
+    lazy: dict[str, Any]
+    patterns: dict[str, Any]
+    catalog_class: type[DataCatalog]
+
+    @classmethod
+    def of(
+        cls,
+        project: Project,
+        names: list[str],
+        run_params: dict[str, Any],
+        create_params: Mapping[str, Any],
+        catalog_class: type[DataCatalog],
+        data: Mapping[str, Any],
+        *,
+        untrusted: bool,
+        pipeline: Callable[[str], Pipeline],
+    ) -> RunLayer:
+        """Resolve what a run's runtime params and data change.
+
+        Args:
+            project: The built project.
+            names: The run's pipeline names.
+            run_params: The run's nested runtime params.
+            create_params: The session's runtime params.
+            catalog_class: The class of the run's catalog.
+            data: The run's injected datasets (they win over config).
+            untrusted: See :func:`catalog_config_overrides`.
+            pipeline: Gives a registered pipeline by name.
+
+        Returns:
+            The layer.
+        """
+        table = param_table(project, names, run_params, create_params, pipeline)
+        lazy, patterns = catalog_config_overrides(
+            project, run_params, create_params, catalog_class, untrusted=untrusted
+        )
+        for name in data:
+            lazy.pop(name, None)
+        return cls({**table, **data}, lazy, patterns, catalog_class)
+
+    def catalog(
+        self,
+        project: Project,
+        pipe: Pipeline,
+        run_id: str,
+        load_versions: Mapping[str, str] | None,
+        only_missing_outputs: bool,
+    ) -> DataCatalog:
+        """The run's catalog: this layer over the base, saving as ``run_id``.
+
+        Args:
+            project: The built project.
+            pipe: The pipeline the run runs.
+            run_id: The run's id, the save version of its outputs.
+            load_versions: The run's ``load_versions``.
+            only_missing_outputs: The run's flag (outputs then keep the
+                versions they have).
+
+        Returns:
+            The catalog the runner gets.
+        """
+        versions = (
+            {} if only_missing_outputs else dict.fromkeys(pipe.all_outputs(), run_id)
+        )
+        versions.update(load_versions or {})
+        return override_catalog(
+            project.catalog,
+            self.overrides,
+            save_version=run_id,
+            load_versions=versions,
+            catalog_class=self.catalog_class,
+            lazy_overrides=self.lazy,
+            pattern_overrides=self.patterns,
+        )
 
 
 def param_table(

@@ -1,12 +1,8 @@
 """A re-entrant ``KedroSession``: build once, run many times with data.
 
-Read top-down: the session's lifecycle (``create``, ``load_context``,
-``reload``, ``warm_up``), then a run (``run`` builds a
-:class:`~kedro_runtime.request.RunRequest`, ``execute`` carries it out). What is
-built once lives in :mod:`kedro_runtime.project`, per-run resolution in
-:mod:`kedro_runtime.resolve`, injected data in :mod:`kedro_runtime.inject`,
-run ids in :mod:`kedro_runtime.run_id`; the locks are described in
-``docs/design.md`` (Concurrency).
+Top-down: the session's lifecycle (``create``, ``load_context``, ``reload``,
+``warm_up``), then a run (``run`` makes a :class:`RunRequest`, ``execute``
+carries it out). Locks: ``docs/design.md`` (Concurrency).
 """
 
 from __future__ import annotations
@@ -15,7 +11,6 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,61 +19,33 @@ from kedro.framework.context import KedroContext
 from kedro.framework.project import settings
 from kedro.framework.session import KedroSession as _KedroSession
 from kedro.io import DataCatalog
-from kedro.io.core import DatasetNotFoundError
 from kedro.io.data_catalog import SharedMemoryDataCatalog
 from kedro.pipeline import Pipeline
-from kedro.runner import ParallelRunner, SequentialRunner
+from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 
 from . import _kedro_private as private
 from . import inject, registry, resolve
 from ._context import new_session_context
-from .catalog import override_catalog
 from .parameters import deep_merge, nest_params
+from .pipelines import PipelineCache
 from .project import Project, build_project
-from .request import RunRequest, as_names, runtime_params_alias, short_repr
+from .request import (
+    RunRequest,
+    check_env,
+    pipeline_name_alias,
+    runtime_params_alias,
+)
 from .run_id import RunIds
 from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
 
 logger = logging.getLogger(__name__)
 
 CONFIG_LOCK = private.CONFIG_LOCK
-"""The lock kedro-runtime holds while it creates a config loader or resolves
-config (defined in :mod:`kedro_runtime._kedro_private`, which takes it itself).
-Kept here for code that imports it from this module."""
-
-FILTER_CACHE_SIZE = 128
-"""How many filtered pipelines a session keeps."""
+""":data:`kedro_runtime._kedro_private.CONFIG_LOCK`, under its former name."""
 
 _UNTRUSTED_ON_CREATE: ContextVar[bool] = ContextVar(
     "kedro_runtime_untrusted_on_create", default=False
 )
-
-
-def runtime_session_class() -> type[KedroSession] | None:
-    """The kedro-runtime session class for this project's settings.
-
-    Returns:
-        ``settings.SESSION_CLASS`` if it is a kedro-runtime session,
-        :class:`KedroSession` if it is Kedro's default session, ``None`` for
-        any other class.
-    """
-    configured = settings.SESSION_CLASS
-    if isinstance(configured, type) and issubclass(configured, KedroSession):
-        return configured
-    if configured is _KedroSession:
-        return KedroSession
-    return None
-
-
-@dataclass
-class _Run:
-    """A checked run, ready to go: what ``execute`` hands to the runner."""
-
-    pipeline: Pipeline
-    catalog: DataCatalog
-    run_id: str
-    run_params: dict[str, Any]
-    parallel: bool
 
 
 class KedroSession(_KedroSession):
@@ -87,15 +54,8 @@ class KedroSession(_KedroSession):
     Context, config, base catalog and pipelines are built once, on first use,
     and reused by every run. Each run gets its own catalog layer over the base
     (see :func:`kedro_runtime.override_catalog`), so runs are isolated and can
-    be made from many threads at once.
-
-    Enable it for a project in ``settings.py``:
-
-    ``` python
-    from kedro_runtime import KedroSession
-
-    SESSION_CLASS = KedroSession
-    ```
+    be made from many threads at once. Enable it for a project with
+    ``SESSION_CLASS = KedroSession`` in ``settings.py``.
 
     Example:
     ``` python
@@ -112,33 +72,17 @@ class KedroSession(_KedroSession):
     """
 
     def __init__(
-        self,
-        session_id: str,
-        package_name: str | None = None,
-        project_path: Path | str | None = None,
-        save_on_close: bool = False,
-        conf_source: str | None = None,
-        *,
-        untrusted_runtime_params: bool | None = None,
+        self, *args: Any, untrusted_runtime_params: bool | None = None, **kwargs: Any
     ):
         """Make a session; use :meth:`create`, as with Kedro's session.
 
         Args:
-            session_id: The session's id.
-            package_name: The project's package.
-            project_path: The project's root folder.
-            save_on_close: Whether to save the session store when closed.
-            conf_source: Path to a directory containing configuration.
+            *args: The arguments of Kedro's ``KedroSession``.
             untrusted_runtime_params: See :meth:`create`; ``None`` takes the
                 value given to the ``create`` call that makes this session.
+            **kwargs: The keyword arguments of Kedro's ``KedroSession``.
         """
-        super().__init__(
-            session_id=session_id,
-            package_name=package_name,
-            project_path=project_path,
-            save_on_close=save_on_close,
-            conf_source=conf_source,
-        )
+        super().__init__(*args, **kwargs)
         if untrusted_runtime_params is None:
             untrusted_runtime_params = _UNTRUSTED_ON_CREATE.get()
         self._untrusted = bool(untrusted_runtime_params)
@@ -148,10 +92,8 @@ class KedroSession(_KedroSession):
         self._lock = threading.RLock()
         self._context: KedroContext | None = None
         self._project: Project | None = None
-        self._pipelines: dict[str, Pipeline] = {}
-        self._filtered: dict[tuple[Any, ...], Pipeline] = {}
-        self._warm: set[tuple[Any, ...]] = set()
-        self._run_ids = RunIds(session_id)
+        self._pipelines = PipelineCache()
+        self._run_ids = RunIds(self.session_id)
 
     @classmethod
     def create(
@@ -194,11 +136,7 @@ class KedroSession(_KedroSession):
             TypeError: If ``env`` is not a string (Kedro would fail later, on
                 the first run, joining it to the configuration path).
         """
-        if env is not None and not isinstance(env, str):
-            raise TypeError(
-                f"`env` must be the name of a configuration environment (str), "
-                f"e.g. env='local', got {type(env).__name__} {short_repr(env)}."
-            )
+        check_env(env)
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
         token = _UNTRUSTED_ON_CREATE.set(bool(untrusted_runtime_params))
@@ -228,6 +166,8 @@ class KedroSession(_KedroSession):
             The session's ``KedroContext`` (of a subclass of
             ``settings.CONTEXT_CLASS``).
         """
+        if self._context is not None:
+            return self._context
         with self._lock:
             if self._context is None:
                 context = new_session_context(
@@ -251,9 +191,9 @@ class KedroSession(_KedroSession):
             return self._context
 
     def base_catalog(self, pipeline_names: Iterable[str] | None = None) -> DataCatalog:
-        """The base catalog of the session, built once; what ``context.catalog`` is.
+        """The base catalog, built once, that every run layers its data over.
 
-        Every run layers its own data over it; a run never changes it.
+        It is ``load_context().catalog``; a run never changes it.
 
         Args:
             pipeline_names: The pipelines to validate parameters against if this
@@ -278,12 +218,7 @@ class KedroSession(_KedroSession):
         Raises:
             ValueError: If ``register_pipelines()`` does not return ``name``.
         """
-        cached = self._pipelines.get(name)
-        if cached is None:
-            with self._lock:
-                cached = self._pipelines.get(name) or registry.load_pipeline(name)
-                self._pipelines[name] = cached
-        return cached
+        return self._pipelines.get(name)
 
     def reload(self) -> None:
         """Drop the cached context, config, catalog and pipelines.
@@ -297,8 +232,6 @@ class KedroSession(_KedroSession):
             self._context = None
             self._project = None
             self._pipelines.clear()
-            self._filtered.clear()
-            self._warm.clear()
             if self._package:
                 registry.reconfigure(self._package)
 
@@ -316,7 +249,8 @@ class KedroSession(_KedroSession):
         names = list(pipeline_names or ["__default__"])
         project = self._ensure_project(names)
         request = RunRequest(pipeline_names=names)
-        self._warm_base(project, request.pipeline_key, self._pipeline(request))
+        pipe = self._pipeline(request)
+        self._pipelines.warm_base(project.catalog, request.pipeline_key, pipe)
         resolve.param_table(project, names, {}, self._create_params(), self.pipeline)
 
     def _create_params(self) -> dict[str, Any]:
@@ -336,38 +270,11 @@ class KedroSession(_KedroSession):
             return self._project
 
     def _pipeline(self, request: RunRequest) -> Pipeline:
-        key = request.pipeline_key
-        cached = self._filtered.get(key)
-        if cached is not None:
-            return cached
-        with self._lock:
-            # As in Kedro: the context (after_context_created) comes before the
-            # pipelines, and a run whose pipelines or filters are wrong fails
-            # before the base catalog is built.
-            self.load_context()
-            combined = Pipeline([])
-            for name in request.pipelines:
-                combined += self.pipeline(name)
-            filters = request.filters
-            namespaces = filters.pop("namespaces")
-            filtered = combined.filter(**filters, node_namespaces=namespaces)
-            if len(self._filtered) >= FILTER_CACHE_SIZE:
-                self._filtered.pop(next(iter(self._filtered)))
-            self._filtered[key] = filtered
-            return filtered
-
-    def _warm_base(
-        self, project: Project, key: tuple[Any, ...], pipe: Pipeline
-    ) -> None:
-        """Build, once, the base entries a pipeline reads, so runs share them."""
-        if key in self._warm:
-            return
-        with self._lock:
-            lazy = private.catalog_lazy_datasets(project.catalog)
-            for name in pipe.datasets():
-                if name in lazy:
-                    project.catalog.get(name)
-            self._warm.add(key)
+        # As in Kedro: the context (after_context_created) comes before the
+        # pipelines, and a run whose pipelines or filters are wrong fails
+        # before the base catalog is built.
+        self.load_context()
+        return self._pipelines.filtered(request)
 
     # --- per run ---------------------------------------------------------------
 
@@ -376,7 +283,7 @@ class KedroSession(_KedroSession):
         pipeline_name: str | None = None,
         pipeline_names: list[str] | None = None,
         tags: Iterable[str] | None = None,
-        runner: Any = None,
+        runner: AbstractRunner | None = None,
         node_names: Iterable[str] | None = None,
         from_nodes: Iterable[str] | None = None,
         to_nodes: Iterable[str] | None = None,
@@ -411,39 +318,30 @@ class KedroSession(_KedroSession):
             load_versions: Dataset name to version to load.
             namespaces: Run only the nodes in these namespaces.
             only_missing_outputs: Run only the nodes whose outputs are missing.
-            runtime_data: Dataset name to data (or a dataset object) that
-                shadows the catalog entry for this run only. A node whose
-                outputs are all injected is skipped.
+            runtime_data: Dataset name to data (or a dataset) that shadows the
+                catalog entry for this run only; a node whose outputs are all
+                injected is skipped.
             runtime_params: Parameters for this run only, over the project's
                 and the session's. Dotted keys set nested values.
             extra_params: Deprecated alias of ``runtime_params``.
-            run_id: Id of this run and save version of its versioned datasets;
-                generated when not given.
+            run_id: Id of this run, the save version of its versioned datasets.
 
         Returns:
-            Every output of the pipeline run: dataset name to dataset object,
-            whose ``.load()`` gives the data.
+            Every output of the run: dataset name to dataset (``.load()`` it).
 
         Raises:
             RuntimeParamsError: If ``runtime_params`` and ``extra_params`` are
-                both given (the other errors: see :class:`RunRequest` and
-                :meth:`execute`).
+                both given; other errors: :class:`RunRequest`, :meth:`execute`.
         """
-        if pipeline_name:
-            logger.warning(
-                "`pipeline_name` is deprecated and will be removed in a future "
-                "release. Please use `pipeline_names` instead."
-            )
-            pipeline_names = as_names([pipeline_name], "pipeline_name")  # type: ignore[assignment]
         request = RunRequest(
-            pipeline_names=pipeline_names,
-            tags=tags,  # type: ignore[arg-type]
-            from_nodes=from_nodes,  # type: ignore[arg-type]
-            to_nodes=to_nodes,  # type: ignore[arg-type]
-            node_names=node_names,  # type: ignore[arg-type]
-            from_inputs=from_inputs,  # type: ignore[arg-type]
-            to_outputs=to_outputs,  # type: ignore[arg-type]
-            namespaces=namespaces,  # type: ignore[arg-type]
+            pipeline_names=pipeline_name_alias(pipeline_name, pipeline_names),
+            tags=tags,
+            from_nodes=from_nodes,
+            to_nodes=to_nodes,
+            node_names=node_names,
+            from_inputs=from_inputs,
+            to_outputs=to_outputs,
+            namespaces=namespaces,
             runner=runner,
             load_versions=load_versions,
             only_missing_outputs=only_missing_outputs,
@@ -465,15 +363,13 @@ class KedroSession(_KedroSession):
             request: The run's arguments, checked.
 
         Returns:
-            Every output of the pipeline run: dataset name to dataset object,
-            whose ``.load()`` gives the data.
+            Every output of the run: dataset name to dataset (``.load()`` it).
 
         Raises:
-            RuntimeDataError: If ``runtime_data`` names something that is not a
-                dataset of the pipeline being run, a parameter, some but not all
-                outputs of a node, or gives None, a dataset class, data that
-                cannot be copied, or data that cannot be pickled for
-                ``ParallelRunner``.
+            RuntimeDataError: If ``runtime_data`` names no dataset of the run, a
+                parameter, some but not all outputs of a node, or gives None, a
+                dataset class, or data that cannot be copied (or pickled, for
+                ``ParallelRunner``).
             RuntimeParamsError: If the session is untrusted and the runtime
                 params do what an untrusted caller may not.
             RunIdError: If ``run_id`` was used before.
@@ -483,39 +379,32 @@ class KedroSession(_KedroSession):
             Exception: Whatever a node raised, after ``on_pipeline_error``.
         """
         logger.info("Kedro project %s", self._package or self._root.name)
-        run = self._prepare(request)
+        run_id, hook_args = self._prepare(request)
         hook = self._hooks.hook
-        hook.before_pipeline_run(
-            run_params=run.run_params, pipeline=run.pipeline, catalog=run.catalog
-        )
+        hook.before_pipeline_run(**hook_args)
         try:
             result = (request.runner or SequentialRunner()).run(
-                run.pipeline,
-                run.catalog,
+                hook_args["pipeline"],
+                hook_args["catalog"],
                 self._hooks,
-                run_id=run.run_id,
+                run_id=run_id,
                 only_missing_outputs=request.only_missing_outputs,
             )
-            if run.parallel:
+            if isinstance(request.runner, ParallelRunner):
                 result = inject.copy_out_shared(result)
         except Exception as error:
-            hook.on_pipeline_error(
-                error=error,
-                run_params=run.run_params,
-                pipeline=run.pipeline,
-                catalog=run.catalog,
-            )
+            hook.on_pipeline_error(error=error, **hook_args)
             raise
-        hook.after_pipeline_run(
-            run_params=run.run_params,
-            run_result=result,
-            pipeline=run.pipeline,
-            catalog=run.catalog,
-        )
+        hook.after_pipeline_run(run_result=result, **hook_args)
         return result
 
-    def _prepare(self, request: RunRequest) -> _Run:
-        """Check a request against the project; build the run's catalog layer."""
+    def _prepare(self, request: RunRequest) -> tuple[str, dict[str, Any]]:
+        """Check a request against the project and build the run's catalog layer.
+
+        Returns:
+            The run id, and the arguments every pipeline hook gets
+            (``run_params``, ``pipeline``, ``catalog``).
+        """
         names = list(request.pipelines)
         filtered = self._pipeline(request)
         project = self._ensure_project(names)
@@ -526,52 +415,30 @@ class KedroSession(_KedroSession):
                 project.config_runtime_params,
                 settings.get(ALLOWLIST_SETTING, ()),
             )
-        data, pipe = inject.check_runtime_data(filtered, request.runtime_data or {})
         parallel = isinstance(request.runner, ParallelRunner)
-        catalog_class = SharedMemoryDataCatalog if parallel else type(project.catalog)
-        data = inject.injected_datasets(data)
-        if parallel:
-            inject.check_picklable(data)
-        load_versions = request.load_versions or {}
-        missing = sorted(n for n in load_versions if n not in project.catalog)
-        if missing:
-            raise DatasetNotFoundError(
-                f"'load_versions' keys [{', '.join(missing)}] are not found in the "
-                f"catalog."
-            )
+        data, pipe = inject.prepare(filtered, request.runtime_data, parallel=parallel)
+        resolve.check_load_versions(project, request.load_versions)
         # Warm what the filtered pipeline reads, not only what this run reads:
         # the key is the filter's, and later runs with it may inject less.
-        self._warm_base(project, request.pipeline_key, filtered)
+        self._pipelines.warm_base(project.catalog, request.pipeline_key, filtered)
         create_params = self._create_params()
-        overrides = {
-            **resolve.param_table(
-                project, names, run_params, create_params, self.pipeline
-            ),
-            **data,
-        }
-        lazy, patterns = resolve.catalog_config_overrides(
-            project, run_params, create_params, catalog_class, untrusted=self._untrusted
+        catalog_class = SharedMemoryDataCatalog if parallel else type(project.catalog)
+        layer = resolve.RunLayer.of(
+            project,
+            names,
+            run_params,
+            create_params,
+            catalog_class,
+            data,
+            untrusted=self._untrusted,
+            pipeline=self.pipeline,
         )
-        for name in data:
-            lazy.pop(name, None)
         # Reserved last: a run rejected for its input does not use up its id.
         run_id = self._run_ids.reserve(request.run_id)
-        versions = (
-            {}
-            if request.only_missing_outputs
-            else dict.fromkeys(pipe.all_outputs(), run_id)
+        catalog = layer.catalog(
+            project, pipe, run_id, request.load_versions, request.only_missing_outputs
         )
-        versions.update(load_versions)
-        catalog = override_catalog(
-            project.catalog,
-            overrides,
-            save_version=run_id,
-            load_versions=versions,
-            catalog_class=catalog_class,
-            lazy_overrides=lazy,
-            pattern_overrides=patterns,
-        )
-        run_params_record = request.hook_run_params(
+        record = request.hook_run_params(
             session_id=self.session_id,
             run_id=run_id,
             project_path=self._root.as_posix(),
@@ -580,4 +447,4 @@ class KedroSession(_KedroSession):
             runtime_params=deep_merge(create_params, run_params),
             runtime_data=sorted(data),
         )
-        return _Run(pipe, catalog, run_id, run_params_record, parallel)
+        return run_id, {"run_params": record, "pipeline": pipe, "catalog": catalog}

@@ -23,7 +23,8 @@ from kedro.runner import AbstractRunner
 from kedro.utils import load_obj
 
 from ..registry import registered_names
-from ..session import KedroSession, runtime_session_class
+from ..session import KedroSession
+from ..session_class import runtime_session_class
 from .codec import DataKind, dataset_kind, decode_value
 
 logger = logging.getLogger(__name__)
