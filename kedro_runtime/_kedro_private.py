@@ -350,6 +350,35 @@ def resolve_raw_config(
             loader._register_runtime_params_resolver()
 
 
+# --- KedroSession (attributes Kedro's base class sets) ----------------------------
+
+
+def session_hook_manager(session: Any) -> PluginManager:
+    """``KedroSession._hook_manager``: the session's hook manager."""
+    manager: PluginManager = session._hook_manager
+    return manager
+
+
+def session_package_name(session: Any) -> str | None:
+    """``KedroSession._package_name``: the project's package name, if any."""
+    name: str | None = session._package_name
+    return name
+
+
+def session_project_path(session: Any) -> Path:
+    """``KedroSession._project_path``: the project's root folder."""
+    path: Path = session._project_path
+    return path
+
+
+def create_hook_manager() -> PluginManager:
+    """``kedro.framework.hooks.manager._create_hook_manager``: a new hook manager
+    with Kedro's hook specifications, and no hook registered."""
+    from kedro.framework.hooks.manager import _create_hook_manager  # noqa: PLC0415
+
+    return _create_hook_manager()
+
+
 # === Kedro CLI: used by kedro_runtime/cli.py ====================================
 # Owned with kedro_runtime/cli.py; checked by tests/test_cli.py::TestKedroPrivateCli.
 # Imports are local so that importing a session does not import Kedro's CLI.
@@ -386,32 +415,3 @@ def session_config_loader(session: Any) -> Any:
     (under :data:`CONFIG_LOCK`: a new loader registers its resolvers)."""
     with CONFIG_LOCK:
         return session._get_config_loader()
-
-
-# --- KedroSession (attributes Kedro's base class sets) ----------------------------
-
-
-def session_hook_manager(session: Any) -> PluginManager:
-    """``KedroSession._hook_manager``: the session's hook manager."""
-    manager: PluginManager = session._hook_manager
-    return manager
-
-
-def session_package_name(session: Any) -> str | None:
-    """``KedroSession._package_name``: the project's package name, if any."""
-    name: str | None = session._package_name
-    return name
-
-
-def session_project_path(session: Any) -> Path:
-    """``KedroSession._project_path``: the project's root folder."""
-    path: Path = session._project_path
-    return path
-
-
-def create_hook_manager() -> PluginManager:
-    """``kedro.framework.hooks.manager._create_hook_manager``: a new hook manager
-    with Kedro's hook specifications, and no hook registered."""
-    from kedro.framework.hooks.manager import _create_hook_manager  # noqa: PLC0415
-
-    return _create_hook_manager()
