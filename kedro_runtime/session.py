@@ -300,14 +300,12 @@ class KedroSession(_KedroSession):
     ) -> dict[str, Any]:
         """Run a pipeline; may be called any number of times, from many threads.
 
-        Takes every argument of Kedro's ``KedroSession.run``, with the same
-        meaning, plus the keyword-only arguments below; makes a
-        :class:`~kedro_runtime.RunRequest` of them and :meth:`execute` s it.
+        Kedro's ``KedroSession.run`` arguments plus the keyword-only ones below,
+        made into a :class:`RunRequest` that :meth:`execute` carries out.
 
         Args:
             pipeline_name: Deprecated by Kedro; use ``pipeline_names``.
-            pipeline_names: Names of the pipelines to run (default
-                ``["__default__"]``).
+            pipeline_names: The pipelines to run (default ``["__default__"]``).
             tags: Run only the nodes with any of these tags.
             runner: The runner instance (default ``SequentialRunner()``).
             node_names: Run only these nodes.
