@@ -105,7 +105,12 @@ def build_project(
             f"settings.DATA_CATALOG_CLASS is {catalog_class!r}. Use "
             f"DataCatalog or a subclass of it."
         )
-    validate_parameters(context, pipeline_names)
+    if "catalog" in loader:
+        # Kedro validates parameters (reading the pipeline registry) while it
+        # builds the catalog, after reading the catalog config: validate first,
+        # under the registry's lock, so that the catalog build (and its hook)
+        # uses the cached result. Without catalog config it fails before that.
+        validate_parameters(context, pipeline_names)
     catalog = private.build_context_catalog(
         context, catalog_class, session_id, pipeline_names
     )
