@@ -1,4 +1,5 @@
-"""The two logging setups the benchmark compares, shared by the driver and workers.
+"""The two logging setups the benchmark compares, shared by the driver and workers;
+and the driver's own progress lines (:func:`say`, :func:`silenced`).
 
 * ``default``: what Kedro configures when a project has no ``conf/logging.yml``
   (with ``rich`` installed: a ``RichHandler`` on the root logger and the ``kedro``
@@ -10,8 +11,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from typing import Any
+import os
+import sys
+import time
+from collections.abc import Iterator
+from typing import IO, Any
 
 from kedro.framework.project import LOGGING
 
@@ -85,3 +91,23 @@ def apply(mode: str) -> None:
         LOGGING.configure(copy.deepcopy(_default))
     else:
         raise ValueError(f"unknown logging mode {mode!r}; use one of {MODES}")
+
+
+_REAL_STDERR: IO[str] = sys.stderr
+
+
+def say(message: str) -> None:
+    """Progress, on the real stderr even while measurements silence output."""
+    _REAL_STDERR.write(f"[bench {time.strftime('%H:%M:%S')}] {message}\n")
+    _REAL_STDERR.flush()
+
+
+@contextlib.contextmanager
+def silenced() -> Iterator[None]:
+    """Send stdout/stderr (where Kedro's default rich logging writes) to /dev/null."""
+    with (
+        open(os.devnull, "w", encoding="utf-8") as devnull,
+        contextlib.redirect_stdout(devnull),
+        contextlib.redirect_stderr(devnull),
+    ):
+        yield

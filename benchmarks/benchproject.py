@@ -24,6 +24,7 @@ whose session class the benchmark uses directly.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import textwrap
 from pathlib import Path
@@ -38,6 +39,7 @@ PRODUCTS = 200
 REQUEST_VARIANTS = 8
 CATALOG_SIZES = {"small": 10, "medium": 100, "big": 1_000}
 BASE_ENTRIES = 2  # orders, products
+PRODUCTS_CSV = Path("data") / "01_raw" / "products.csv"
 
 REGIONS = ["north", "south", "east", "west", "centre"]
 CHANNELS = ["web", "store", "phone", "partner", "test"]
@@ -242,16 +244,6 @@ model:
   max_iter: 100
 """
 
-NODE_ORDER = (
-    "clean",
-    "enrich",
-    "revenue",
-    "discount",
-    "outliers",
-    "summarise",
-    "kpis",
-)
-
 
 def make_orders(seed: int, rows: int = ROWS) -> pd.DataFrame:
     """A batch of orders, with a few rows that cleaning drops."""
@@ -343,6 +335,33 @@ def load_requests(project: Path) -> list[pd.DataFrame]:
 def factor_for(request_number: int) -> float:
     """The ``factor`` parameter a request sends (changes from request to request)."""
     return 1.0 + (request_number % 5) / 10
+
+
+def project_module(name: str) -> Any:
+    """A module of the project's package (``hooks``, ``nodes``), once bootstrapped."""
+    return importlib.import_module(f"{PACKAGE}.{name}")
+
+
+def call_nodes(
+    nodes: Any,
+    params: dict[str, Any],
+    orders: pd.DataFrame,
+    products: pd.DataFrame,
+    factor: float,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The pipeline as plain calls of its node functions, in order: the floor.
+
+    ``nodes`` is the project's ``nodes`` module, ``params`` its parameters; keep
+    this in step with ``register_pipelines`` above.
+    """
+    clean = nodes.clean_orders(orders, params["cleaning"])
+    enriched = nodes.attach_products(clean, products)
+    revenue = nodes.add_revenue(enriched, params["vat_rate"], factor, params["fx_rate"])
+    discounted = nodes.apply_discounts(revenue, params["discount"])
+    flagged = nodes.flag_outliers(discounted, params["outliers"])
+    summary = nodes.summarise(flagged, params["top_n"], params["rounding"])
+    kpis = nodes.kpis(flagged, params["currency"], factor, params["report"])
+    return summary, kpis
 
 
 def fingerprint(summary: pd.DataFrame, kpis: dict[str, Any]) -> str:

@@ -12,9 +12,11 @@ environment and the same quiet logging:
   plugin replaces ``kedro server start`` on the command line);
 - ``kedro-runtime``: ``kedro server start`` from kedro-runtime (one worker).
 
-Both serve the project's ``service`` environment (written by the script: the
-``summary`` output in memory, as ``docs/web-servers.md`` advises for services, so
-concurrent requests share no output file) and get the same request,
+Both serve the environment the script adds to each copy, ``conf/server_bench``
+(the ``summary`` output in memory, as ``docs/web-servers.md`` advises for
+services, so concurrent requests share no output file; a ``conf/service`` of your
+own is copied as it is and not used, so every run measures the same thing) and
+get the same request,
 ``POST /run`` with ``{"params": {"factor": f}}`` (``f`` differs per request):
 the whole pipeline, reading its two CSV inputs, as Kedro's server can run it. A last row measures
 kedro-runtime alone with data in and a table back (``runtime_data`` with 20
@@ -58,6 +60,7 @@ KEDRO = Path(sys.executable).with_name("kedro")
 LEVELS = (1, 4, 16)
 START_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 60.0
+ENV = "server_bench"  # the configuration environment the script writes and serves
 
 QUIET_LOGGING = """\
 version: 1
@@ -88,7 +91,7 @@ from kedro.framework.startup import bootstrap_project
 
 metadata = bootstrap_project(sys.argv[1])
 server_start.main(
-    ["--port", sys.argv[2], "--env", "service"], obj=metadata, standalone_mode=True
+    ["--port", sys.argv[2], "--env", sys.argv[3]], obj=metadata, standalone_mode=True
 )
 """
 
@@ -190,14 +193,21 @@ class Server:
 
 
 def _copy_project(folder: Path) -> Path:
+    """Copy the example to ``folder`` and add the benchmark's environment to the copy.
+
+    The example is only read: its own environments, ``conf/service`` included,
+    are copied as they are; the copy's ``conf/server_bench`` is replaced.
+    """
     shutil.copytree(
         EXAMPLE,
         folder,
         ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
     )
     (folder / "conf" / "logging.yml").write_text(QUIET_LOGGING)
-    (folder / "conf" / "service").mkdir()
-    (folder / "conf" / "service" / "catalog.yml").write_text(SERVICE_CATALOG)
+    env = folder / "conf" / ENV
+    shutil.rmtree(env, ignore_errors=True)
+    env.mkdir()
+    (env / "catalog.yml").write_text(SERVICE_CATALOG)
     return folder
 
 
@@ -291,12 +301,12 @@ def main() -> None:
         kedro_server = Server(
             "kedro",
             kedro_project,
-            [sys.executable, "-c", KEDRO_SERVER, str(kedro_project), "{port}"],
+            [sys.executable, "-c", KEDRO_SERVER, str(kedro_project), "{port}", ENV],
         )
         runtime_server = Server(
             "kedro-runtime",
             runtime_project,
-            [str(KEDRO), "server", "start", "--port", "{port}", "--env", "service"],
+            [str(KEDRO), "server", "start", "--port", "{port}", "--env", ENV],
         )
         try:
             kedro_server.wait_ready()
@@ -382,6 +392,10 @@ def _report(results: list[Level], quick: bool) -> None:
             print(
                 f"\n{level.server} ({level.clients} clients) failed: {level.first_failure}"
             )
+    _save(results, ratios, quick)
+
+
+def _save(results: list[Level], ratios: list[dict[str, Any]], quick: bool) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(

@@ -12,6 +12,8 @@ from .errors import (
     RuntimeDataTypeError,
     RuntimeParamsError,
     RuntimeParamsTypeError,
+    UntrustedParamsError,
+    UntrustedParamsTypeError,
 )
 from .request import FILTERS, RunRequest
 from .run_id import generate_run_id
@@ -30,6 +32,8 @@ __all__ = [
     "RuntimeDataTypeError",
     "RuntimeParamsError",
     "RuntimeParamsTypeError",
+    "UntrustedParamsError",
+    "UntrustedParamsTypeError",
     "as_dataset",
     "generate_run_id",
     "is_fresh_per_run",

@@ -37,3 +37,16 @@ class RunIdTypeError(RunIdError, TypeError):
 
 class CatalogOverrideError(DatasetError):
     """An override given to :func:`kedro_runtime.override_catalog` is not usable."""
+
+
+class UntrustedParamsError(RuntimeParamsError, ValueError):
+    """An untrusted caller's ``runtime_params`` do what the session does not allow.
+
+    Raised by a session created with ``untrusted_runtime_params=True`` when a
+    value holds an interpolation, or sets a catalog runtime param the project
+    does not allow, or to a value its rule refuses.
+    """
+
+
+class UntrustedParamsTypeError(UntrustedParamsError, TypeError):
+    """An untrusted caller gave a catalog runtime param a value of the wrong type."""

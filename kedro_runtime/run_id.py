@@ -1,28 +1,63 @@
-"""Run ids: unique in the process, sortable, valid as dataset save versions."""
+"""Run ids: unique across processes and machines, sortable, valid dataset versions.
+
+A generated id is Kedro's save-version timestamp (UTC, milliseconds), a token
+drawn at random for each process (again in a forked child), and a counter of the
+ids the process made in that millisecond, e.g.
+``2026-11-25T18.40.00.123Z-3f9a1c2b7e4d-0000``. Ids sort by time, and within one
+process in the order they were made; two processes share an id only if they drew
+the same 48-bit token and made an id in the same millisecond.
+
+Kedro's own session runs once, with its session id (Kedro's timestamp) as run id.
+A kedro-runtime session made by ``KedroSession.create()`` gets a generated id as
+session id instead (see :func:`new_session_ids`), and its first run uses it, so
+that run id is unique across processes too.
+"""
 
 from __future__ import annotations
 
+import contextvars
+import os
 import re
+import secrets
 import threading
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from kedro.io.core import VERSION_FORMAT
 
 from .errors import RunIdError
 
+_TOKEN_BYTES = 6
 _lock = threading.Lock()
 _last: tuple[str, int] = ("", -1)
+_token = secrets.token_hex(_TOKEN_BYTES)
 _claimed_session_ids: set[str] = set()
 _VALID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
+_creating_session: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "kedro_runtime_creating_session", default=False
+)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child draws its own token (and a lock no thread of it holds)."""
+    global _lock, _token  # noqa: PLW0603
+    _lock = threading.Lock()
+    _token = secrets.token_hex(_TOKEN_BYTES)
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def generate_run_id() -> str:
-    """A new run id such as ``2026-11-25T18.40.00.123Z-0000``.
+    """A new run id such as ``2026-11-25T18.40.00.123Z-3f9a1c2b7e4d-0000``.
 
-    It starts with Kedro's save-version timestamp (UTC, milliseconds) and ends
-    with a counter for runs started in the same millisecond, so ids are unique
-    within the process and sort in the order they were made.
+    It starts with Kedro's save-version timestamp (UTC, milliseconds), then the
+    process's random token and a counter for ids made in the same millisecond:
+    unique across processes and machines, sorted by time (and, within a
+    process, in the order they were made), and valid as a dataset version.
 
     Returns:
         The run id.
@@ -37,17 +72,47 @@ def generate_run_id() -> str:
         else:
             counter = 0
         _last = (stamp, counter)
-    return f"{stamp}-{counter:04d}"
+        token = _token
+    return f"{stamp}-{token}-{counter:04d}"
+
+
+@contextmanager
+def new_session_ids() -> Iterator[None]:
+    """While active, :func:`session_id_for` gives new sessions a generated id.
+
+    ``KedroSession.create()`` runs Kedro's ``create`` in it: Kedro names a new
+    session by the millisecond it was made, which two processes can share.
+
+    Yields:
+        Nothing.
+    """
+    token = _creating_session.set(True)
+    try:
+        yield
+    finally:
+        _creating_session.reset(token)
+
+
+def session_id_for(session_id: str) -> str:
+    """The id a session takes: a generated one when made by ``create()``.
+
+    Args:
+        session_id: The id the session was given (by Kedro's ``create``, a
+            timestamp; by a caller constructing a session, any id).
+
+    Returns:
+        A new run id inside :func:`new_session_ids`, else ``session_id``.
+    """
+    return generate_run_id() if _creating_session.get() else session_id
 
 
 def claim_session_id(session_id: str) -> bool:
     """Whether a session may use its own id as the id of its first run.
 
-    Kedro's own session runs once, with ``run_id`` equal to its session id; a
-    kedro-runtime session does the same for its first run, so that ``kedro run``
-    saves the same versions and reports the same run id as Kedro does. Two
-    sessions made in the same millisecond get the same id from Kedro: only the
-    first to claim it uses it, the other gets a generated run id.
+    As in Kedro, the first run of a session has the session id as run id. A
+    session made by ``create()`` has a generated id, unique across processes;
+    a session constructed with an id another session of this process already
+    claimed (or an id that is not a valid version) gets a generated run id.
 
     Args:
         session_id: The session's id.

@@ -35,7 +35,7 @@ from .request import (
     pipeline_name_alias,
     runtime_params_alias,
 )
-from .run_id import RunIds
+from .run_id import RunIds, new_session_ids, session_id_for
 from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
 
 logger = logging.getLogger(__name__)
@@ -72,17 +72,23 @@ class KedroSession(_KedroSession):
     """
 
     def __init__(
-        self, *args: Any, untrusted_runtime_params: bool | None = None, **kwargs: Any
+        self,
+        session_id: str,
+        *args: Any,
+        untrusted_runtime_params: bool | None = None,
+        **kwargs: Any,
     ):
         """Make a session; use :meth:`create`, as with Kedro's session.
 
         Args:
-            *args: The arguments of Kedro's ``KedroSession``.
+            session_id: The session's id (``create`` replaces Kedro's with a
+                generated one, see :func:`kedro_runtime.run_id.new_session_ids`).
+            *args: The other arguments of Kedro's ``KedroSession``.
             untrusted_runtime_params: See :meth:`create`; ``None`` takes the
                 value given to the ``create`` call that makes this session.
             **kwargs: The keyword arguments of Kedro's ``KedroSession``.
         """
-        super().__init__(*args, **kwargs)
+        super().__init__(session_id_for(session_id), *args, **kwargs)
         if untrusted_runtime_params is None:
             untrusted_runtime_params = _UNTRUSTED_ON_CREATE.get()
         self._untrusted = bool(untrusted_runtime_params)
@@ -141,13 +147,14 @@ class KedroSession(_KedroSession):
         nested = nest_params(params, argument="runtime_params")
         token = _UNTRUSTED_ON_CREATE.set(bool(untrusted_runtime_params))
         try:
-            session = super().create(
-                project_path=project_path,
-                save_on_close=save_on_close,
-                env=env,
-                runtime_params=nested or None,
-                conf_source=conf_source,
-            )
+            with new_session_ids():  # unique across processes: see run_id.py
+                session = super().create(
+                    project_path=project_path,
+                    save_on_close=save_on_close,
+                    env=env,
+                    runtime_params=nested or None,
+                    conf_source=conf_source,
+                )
         finally:
             _UNTRUSTED_ON_CREATE.reset(token)
         return session  # type: ignore[return-value]

@@ -5,18 +5,21 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from _example import copy_example, raw
+from _hooks import PIPELINE_AND_NODE_HOOKS, HookRecorder
+from _session import hook_manager
 from kedro.framework.startup import bootstrap_project
 
 from kedro_runtime import KedroSession
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
-
-EXAMPLE_PROJECT = Path(__file__).resolve().parents[1] / "examples" / "orders"
 
 
 def quiet_kedro_logs() -> None:
@@ -36,12 +39,7 @@ def _quiet_kedro_logs() -> None:
 @pytest.fixture
 def project_path(tmp_path: Path) -> Path:
     """A copy of ``examples/orders`` in a temporary directory, bootstrapped."""
-    path = tmp_path / "orders"
-    shutil.copytree(
-        EXAMPLE_PROJECT,
-        path,
-        ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
-    )
+    path = copy_example(tmp_path / "orders")
     bootstrap_project(path)
     quiet_kedro_logs()
     return path
@@ -65,6 +63,21 @@ def orders() -> pd.DataFrame:
             "quantity": [2, 5, 4],
         }
     )
+
+
+@pytest.fixture
+def prices(project_path: Path) -> pd.DataFrame:
+    """The prices of the ``project_path`` copy (``data/01_raw/prices.csv``)."""
+    return raw(project_path, "prices")
+
+
+@pytest.fixture
+def fast_switching() -> Iterator[None]:
+    """Switch threads as often as possible, so races show instead of hiding."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(interval)
 
 
 # --- project variants and hook recording (session, runner and hook tests) ------
@@ -95,12 +108,7 @@ class ProjectFactory:
         """
         ProjectFactory._count += 1
         package = f"orders_variant_{ProjectFactory._count}"
-        path = self._tmp_path / package
-        shutil.copytree(
-            EXAMPLE_PROJECT,
-            path,
-            ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
-        )
+        path = copy_example(self._tmp_path / package)
         (path / "src" / "orders_demo").rename(path / "src" / package)
         for file in [path / "pyproject.toml", *(path / "src").rglob("*.py")]:
             file.write_text(file.read_text().replace("orders_demo", package))
@@ -119,8 +127,6 @@ class ProjectFactory:
 
     def forget(self) -> None:
         """Drop the variants' modules, so they do not pile up in the process."""
-        import sys  # noqa: PLC0415 (imports kept in the fixtures added here)
-
         for name in list(sys.modules):
             if name.split(".")[0] in self.packages:
                 del sys.modules[name]
@@ -135,93 +141,24 @@ def make_project(tmp_path: Path) -> Iterator[ProjectFactory]:
 
 
 @pytest.fixture
-def hook_recorder() -> Iterator[object]:
+def hook_recorder() -> Iterator[Callable[[KedroSession], HookRecorder]]:
     """``hook_recorder(session)`` registers, and returns, a hook call recorder.
 
-    The recorder keeps ``(hook name, arguments)`` for the pipeline, node,
-    context and catalog hooks, in call order, from any thread;
-    ``recorder.calls_of(name)`` gives the arguments of each call to one hook.
+    The recorder (a ``HookRecorder``) keeps ``(hook name, arguments)`` for the
+    pipeline, node, context and catalog hooks and ``after_dataset_saved``, in
+    call order, from any thread; ``recorder.calls_of(name)`` gives the arguments
+    of each call to one hook, ``recorder.nodes_run()`` the nodes started.
     """
-    import threading  # noqa: PLC0415
 
-    from kedro.framework.hooks import hook_impl  # noqa: PLC0415
-
-    class Recorder:
-        def __init__(self) -> None:
-            self.calls: list[tuple[str, dict[str, object]]] = []
-            self._lock = threading.Lock()
-
-        def _add(self, hook: str, **kwargs: object) -> None:
-            with self._lock:
-                self.calls.append((hook, kwargs))
-
-        def calls_of(self, hook: str) -> list[dict[str, object]]:
-            with self._lock:
-                return [kwargs for name, kwargs in self.calls if name == hook]
-
-        def nodes_run(self) -> list[str]:
-            return [call["node"].name for call in self.calls_of("before_node_run")]  # type: ignore[attr-defined]
-
-        @hook_impl
-        def after_context_created(self, context: object) -> None:
-            self._add("after_context_created", context=context)
-
-        @hook_impl
-        def after_catalog_created(self, catalog: object) -> None:
-            self._add("after_catalog_created", catalog=catalog)
-
-        @hook_impl
-        def before_pipeline_run(
-            self, run_params: dict, pipeline: object, catalog: object
-        ) -> None:
-            self._add(
-                "before_pipeline_run",
-                run_params=run_params,
-                pipeline=pipeline,
-                catalog=catalog,
-            )
-
-        @hook_impl
-        def after_pipeline_run(
-            self, run_params: dict, run_result: dict, pipeline: object
-        ) -> None:
-            self._add(
-                "after_pipeline_run",
-                run_params=run_params,
-                run_result=run_result,
-                pipeline=pipeline,
-            )
-
-        @hook_impl
-        def on_pipeline_error(
-            self, error: Exception, run_params: dict, pipeline: object
-        ) -> None:
-            self._add(
-                "on_pipeline_error",
-                error=error,
-                run_params=run_params,
-                pipeline=pipeline,
-            )
-
-        @hook_impl
-        def before_node_run(self, node: object, run_id: str) -> None:
-            self._add("before_node_run", node=node, run_id=run_id)
-
-        @hook_impl
-        def after_node_run(self, node: object, outputs: dict, run_id: str) -> None:
-            self._add("after_node_run", node=node, outputs=outputs, run_id=run_id)
-
-        @hook_impl
-        def on_node_error(self, error: Exception, node: object, run_id: str) -> None:
-            self._add("on_node_error", error=error, node=node, run_id=run_id)
-
-        @hook_impl
-        def after_dataset_saved(self, dataset_name: str, node: object) -> None:
-            self._add("after_dataset_saved", dataset_name=dataset_name, node=node)
-
-    def register(session: KedroSession) -> Recorder:
-        recorder = Recorder()
-        session._hook_manager.register(recorder)
+    def register(session: KedroSession) -> HookRecorder:
+        recorder = HookRecorder(hooks=PIPELINE_AND_NODE_HOOKS)
+        hook_manager(session).register(recorder)
         return recorder
 
     yield register
+
+
+@pytest.fixture
+def recorder(session: KedroSession, hook_recorder: Any) -> Any:
+    """A ``hook_recorder`` recorder, registered on the ``session`` fixture."""
+    return hook_recorder(session)

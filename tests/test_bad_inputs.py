@@ -22,7 +22,6 @@ tests/test_cli.py (option parsing, ``--config`` files, session classes).
 
 from __future__ import annotations
 
-import importlib
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -34,6 +33,8 @@ import click
 import pandas as pd
 import pytest
 from _catalog_state import CatalogState
+from _example import expected_for
+from _session import base_catalog, hook_manager
 from click.testing import CliRunner
 from kedro import KedroDeprecationWarning
 from kedro.config import MissingConfigException
@@ -73,12 +74,12 @@ class World:
         self.project = project
         self.orders = orders
         first = session.run(runtime_data={"orders": orders})
-        assert first["headline"].load() == expected_headline(project, orders)
-        self.base: DataCatalog = session.base_catalog()
+        assert first["headline"].load() == expected_for(project, orders).headline
+        self.base: DataCatalog = base_catalog(session)
         self.state = CatalogState.take(self.base)
         self.files = files_of(project)
         self.runs_started = RunsStarted()
-        session._hook_manager.register(self.runs_started)
+        hook_manager(session).register(self.runs_started)
 
     def cli(self, *args: str) -> Any:
         """``kedro run *args`` in this process; raise what the command raised."""
@@ -94,12 +95,13 @@ class World:
         result = self.session.run(
             runtime_data={"orders": self.orders}, runtime_params={"factor": 2}
         )
-        assert result["headline"].load() == expected_headline(
-            self.project, self.orders, factor=2
+        assert (
+            result["headline"].load()
+            == expected_for(self.project, self.orders, factor=2).headline
         )
         raw = pd.read_csv(self.project / "data" / "01_raw" / "orders.csv")
         plain = self.session.run()
-        assert plain["headline"].load() == expected_headline(self.project, raw)
+        assert plain["headline"].load() == expected_for(self.project, raw).headline
         assert self.runs_started.count == 2
         self.state.assert_unchanged()
 
@@ -126,16 +128,6 @@ def files_of(project: Path) -> dict[str, tuple[int, int]]:
         for path in sorted((project / folder).rglob("*"))
         if path.is_file()
     }
-
-
-def expected_headline(project: Path, orders: pd.DataFrame, factor: float = 1.0) -> str:
-    """The headline, computed by calling the node functions directly."""
-    nodes = importlib.import_module("orders_demo.pipelines.orders.nodes")
-    prices = pd.read_csv(project / "data" / "01_raw" / "prices.csv")
-    priced = nodes.price_orders(nodes.clean_orders(orders), prices)
-    revenue = nodes.add_revenue(priced, vat_rate=0.2, factor=factor)
-    discounted = nodes.apply_discount(revenue, {"threshold": 100, "rate": 0.1})
-    return nodes.headline(nodes.summarise(discounted, top_n=3), "EUR", factor)
 
 
 @pytest.fixture
@@ -744,7 +736,7 @@ class Accepted:
 
 def plain_headline(world: World) -> str:
     raw = pd.read_csv(world.project / "data" / "01_raw" / "orders.csv")
-    return expected_headline(world.project, raw)
+    return expected_for(world.project, raw).headline
 
 
 def none_means_nothing(world: World) -> None:
@@ -781,7 +773,7 @@ def unknown_param_names_are_added(world: World) -> None:
         def before_pipeline_run(self, run_params: dict, catalog: DataCatalog) -> None:
             seen.update(catalog.load("parameters"))
 
-    world.session._hook_manager.register(Spy())
+    hook_manager(world.session).register(Spy())
     world.session.run(runtime_params=params)
     assert {key: seen[key] for key in params} == params
     assert seen["factor"] == 1.0
@@ -831,7 +823,7 @@ def session_id_as_an_explicit_first_run_id(world: World) -> None:
             def before_pipeline_run(self, run_params: dict) -> None:
                 seen.append(run_params["run_id"])
 
-        session._hook_manager.register(Spy())
+        hook_manager(session).register(Spy())
         session.run()
     assert len(seen) == 1
     assert seen[0] != session.session_id
@@ -869,7 +861,9 @@ def test_accepted_input(world: World, case: Accepted) -> None:
     case.check(world)
     world.state.assert_unchanged()
     result = world.session.run(runtime_data={"orders": world.orders})
-    assert result["headline"].load() == expected_headline(world.project, world.orders)
+    assert (
+        result["headline"].load() == expected_for(world.project, world.orders).headline
+    )
 
 
 def test_every_kind_is_in_the_docs_table() -> None:

@@ -39,38 +39,27 @@ VERSION_A = "2026-01-01T00.00.00.000Z"
 VERSION_B = "2026-01-02T00.00.00.000Z"
 
 
-class Tally(AbstractDataset[int, int]):
-    """A stateful in-memory dataset that declares it must be fresh per run."""
+class Counter(AbstractDataset[int, int]):
+    """A stateful in-memory dataset without the ``fresh_per_run`` declaration:
+    shared like any stateless connector."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def load(self) -> int:
+        return self.total
+
+    def save(self, data: int) -> None:
+        self.total += data
+
+    def _describe(self) -> dict[str, Any]:
+        return {"total": self.total}
+
+
+class Tally(Counter):
+    """The same, declaring that it must be fresh per run."""
 
     fresh_per_run = True
-
-    def __init__(self) -> None:
-        self.total = 0
-
-    def load(self) -> int:
-        return self.total
-
-    def save(self, data: int) -> None:
-        self.total += data
-
-    def _describe(self) -> dict[str, Any]:
-        return {"total": self.total}
-
-
-class Counter(AbstractDataset[int, int]):
-    """The same, without the declaration: shared like any stateless connector."""
-
-    def __init__(self) -> None:
-        self.total = 0
-
-    def load(self) -> int:
-        return self.total
-
-    def save(self, data: int) -> None:
-        self.total += data
-
-    def _describe(self) -> dict[str, Any]:
-        return {"total": self.total}
 
 
 class OwnedCatalog(DataCatalog):

@@ -252,16 +252,15 @@ def test_params_and_runtime_params_with_one_key_fail(project: Path) -> None:
     assert not list((project / SUMMARY).glob("*.csv"))
 
 
-def test_runtime_data_reads_another_file(project: Path, march_orders: Path) -> None:
-    result = invoke(project, "--runtime-data", f"orders={march_orders}")
-    assert result.exit_code == 0, result.output
-    assert revenue(project) == {"west": 111.0}
-
-
-def test_runtime_data_relative_paths_are_from_the_current_directory(
-    project: Path, march_orders: Path
+@pytest.mark.parametrize(
+    "relative", [False, True], ids=["absolute", "relative-to-the-current-directory"]
+)
+def test_runtime_data_reads_another_file(
+    project: Path, march_orders: Path, relative: bool
 ) -> None:
-    result = invoke(project, "--runtime-data", f"orders=../{march_orders.name}")
+    """A relative path is read from the current directory (the project)."""
+    path = f"../{march_orders.name}" if relative else str(march_orders)
+    result = invoke(project, "--runtime-data", f"orders={path}")
     assert result.exit_code == 0, result.output
     assert revenue(project) == {"west": 111.0}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import threading
@@ -15,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from _example import expected_run, node_functions
+from _session import hook_manager
 from kedro.framework.hooks import hook_impl
 from kedro.runner import AbstractRunner, SequentialRunner, ThreadRunner
 
@@ -85,12 +86,11 @@ def make_request(key: int) -> Request:
 def expect(request: Request, prices: pd.DataFrame) -> None:
     """Fill in what the node functions compute for this request's data."""
     # The example's package is importable once a copy of the project is bootstrapped.
-    nodes = importlib.import_module("orders_demo.pipelines.orders.nodes")
-    priced = nodes.price_orders(nodes.clean_orders(request.orders), prices)
-    revenue = nodes.add_revenue(priced, vat_rate=0.2, factor=request.factor)
-    discounted = nodes.apply_discount(revenue, {"threshold": 100, "rate": 0.1})
-    request.summary = nodes.summarise(discounted, top_n=3)
-    request.headline = nodes.headline(request.summary, "EUR", request.factor)
+    expected = expected_run(
+        node_functions(), request.orders, prices, factor=request.factor
+    )
+    request.summary = expected.summary
+    request.headline = expected.headline
 
 
 def run_request(
@@ -159,11 +159,6 @@ def _quiet_logs(project_path: Path) -> Iterator[None]:
         logger.setLevel(level)
 
 
-@pytest.fixture
-def prices(project_path: Path) -> pd.DataFrame:
-    return pd.read_csv(project_path / "data" / "01_raw" / "prices.csv")
-
-
 def check_results(
     requests: list[Request], got: dict[int, str], project_path: Path
 ) -> None:
@@ -191,7 +186,7 @@ def test_eight_threads_two_hundred_runs_each_on_one_session(
     session: KedroSession, project_path: Path, prices: pd.DataFrame
 ) -> None:
     counter = HookCounter()
-    session._hook_manager.register(counter)
+    hook_manager(session).register(counter)
     baseline = session.run()["headline"].load()  # build once, before the threads
     requests = [make_request(key) for key in range(THREADS * RUNS_PER_THREAD)]
     for request in requests:
@@ -247,7 +242,7 @@ def test_first_runs_on_a_cold_session_build_it_once(
     counter = HookCounter()
 
     with KedroSession.create(project_path) as session:
-        session._hook_manager.register(counter)
+        hook_manager(session).register(counter)
 
         def work(worker: int) -> None:
             request = requests[worker]

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from _example import copy_example
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = (ROOT / "docs" / "web-servers.md").read_text()
@@ -48,12 +49,7 @@ def block(language: str, first_line: str) -> str:
 def test_the_streamlit_example_runs_again_on_every_slider_move(
     tmp_path: Path,
 ) -> None:
-    project = tmp_path / "orders"
-    shutil.copytree(
-        ROOT / "examples" / "orders",
-        project,
-        ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
-    )
+    project = copy_example(tmp_path / "orders")
     (project / "conf" / "service").mkdir()
     (project / "conf" / "service" / "catalog.yml").write_text(
         block("yaml", "# conf/service/catalog.yml")

@@ -7,7 +7,6 @@ snapshot still holds and that the next run gives the right answer.
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from _example import expected_for
+from _session import base_catalog
 from kedro.framework.session.session import KedroSessionError
 from kedro.io.core import DatasetNotFoundError
 from kedro.runner import ParallelRunner, SequentialRunner, ThreadRunner
@@ -55,7 +56,7 @@ class Same:
 
 def snapshot(session: KedroSession) -> dict[str, Any]:
     """What must not change in the base catalog: entries, objects, lazy entries."""
-    base = session.base_catalog()
+    base = base_catalog(session)
     return {
         "catalog": Same(base),
         "datasets": {
@@ -71,17 +72,6 @@ def snapshot(session: KedroSession) -> dict[str, Any]:
         "parameters": base.load("parameters"),
         "type": type(base),
     }
-
-
-def headline_of(project: Path, orders: pd.DataFrame, factor: float = 1.0) -> str:
-    """The expected headline, from the node functions."""
-    package = "orders_demo" if project.name == "orders" else project.name
-    nodes = importlib.import_module(f"{package}.pipelines.orders.nodes")
-    prices = pd.read_csv(project / "data" / "01_raw" / "prices.csv")
-    priced = nodes.price_orders(nodes.clean_orders(orders), prices)
-    revenue = nodes.add_revenue(priced, vat_rate=0.2, factor=factor)
-    discounted = nodes.apply_discount(revenue, {"threshold": 100, "rate": 0.1})
-    return nodes.headline(nodes.summarise(discounted, top_n=3), "EUR", factor)
 
 
 class Guard:
@@ -101,10 +91,13 @@ class Guard:
         result = self.session.run(
             runtime_data={"orders": self.orders}, runtime_params={"factor": 3}
         )
-        assert result["headline"].load() == headline_of(self.project, self.orders, 3)
+        assert (
+            result["headline"].load()
+            == expected_for(self.project, self.orders, factor=3).headline
+        )
         plain = self.session.run()["headline"].load()
         raw_orders = pd.read_csv(self.project / "data" / "01_raw" / "orders.csv")
-        assert plain == headline_of(self.project, raw_orders)
+        assert plain == expected_for(self.project, raw_orders).headline
         assert snapshot(self.session) == self.before
 
 
@@ -434,7 +427,7 @@ def test_unknown_pipeline_on_the_first_run_leaves_session_usable(
     with KedroSession.create(project_path) as session:
         raised(ValueError, lambda: session.run(pipeline_names=["nope"]))
         result = session.run(pipeline_names=["orders"], runtime_data={"orders": orders})
-        assert result["headline"].load() == headline_of(project_path, orders)
+        assert result["headline"].load() == expected_for(project_path, orders).headline
 
 
 # --- a node that raises mid-run --------------------------------------------------------
@@ -471,8 +464,9 @@ def test_node_error_fires_hook_propagates_and_leaves_session_usable(
 
     after = session.run(runtime_data={"orders": extras_guard.orders})
     assert after["checked"].load() == extras_guard.orders["region"].nunique()
-    assert after["headline"].load() == headline_of(
-        extras_guard.project, extras_guard.orders
+    assert (
+        after["headline"].load()
+        == expected_for(extras_guard.project, extras_guard.orders).headline
     )
     assert len(recorder.calls_of("after_pipeline_run")) == 1
     assert len(recorder.calls_of("on_pipeline_error")) == 1

@@ -31,6 +31,8 @@ import pandas as pd
 import pytest
 import yaml
 from _catalog_state import CatalogState
+from _example import expected_for
+from _session import base_catalog, hook_manager
 from kedro.framework.hooks import hook_impl
 from kedro.framework.session import KedroSession as KedroOwnSession
 from kedro.framework.startup import bootstrap_project
@@ -233,21 +235,14 @@ def expected(
     factor: float = 1.0,
 ) -> dict[str, Any]:
     """The outputs of a full run, from the node functions called directly."""
-    raw = project / "data" / "01_raw"
-    orders = pd.read_csv(raw / "orders.csv") if orders is None else orders
-    prices = pd.read_csv(raw / "prices.csv") if prices is None else prices
-    nodes = module(project, "pipelines.orders.nodes")
+    run = expected_for(project, orders, prices, factor=factor)
     extras = module(project, "pipelines.extras.nodes")
     faults = module(project, "pipelines.faults.nodes")
-    clean = nodes.clean_orders(orders)
-    revenue = nodes.add_revenue(nodes.price_orders(clean, prices), 0.2, factor)
-    discounted = nodes.apply_discount(revenue, {"threshold": 100, "rate": 0.1})
-    summary = csv_round_trip(nodes.summarise(discounted, 3))
     return {
-        "headline": nodes.headline(summary, "EUR", factor),
-        "order_counts": extras.count_orders(*extras.split_orders(clean)),
-        "checked": extras.checkpoint(summary, False),
-        "braked": faults.brake(clean, False, False),
+        "headline": run.headline,
+        "order_counts": extras.count_orders(*extras.split_orders(run.clean_orders)),
+        "checked": extras.checkpoint(csv_round_trip(run.summary), False),
+        "braked": faults.brake(run.clean_orders, False, False),
     }
 
 
@@ -297,10 +292,18 @@ class Faulty:
             *("clean_orders", "price", "revenue", "discount", "summarise"),
             *("headline", "split", "count", "checkpoint", "brake"),
         }
-        assert session._project is not None
-        base = CatalogState.take(session._project.catalog)
+        base = CatalogState.take(base_catalog(session))
         recorder.calls.clear()
         return cls(session, project, recorder, order, base)
+
+    def finished(self) -> list[str]:
+        """The nodes whose ``after_node_run`` hook fired, in call order."""
+        return [call["node"].name for call in self.recorder.calls_of("after_node_run")]
+
+    def assert_pipeline_failed(self, error: BaseException) -> None:
+        """The run started, then reported ``error`` to ``on_pipeline_error``."""
+        assert self.pipeline_hooks() == ["before_pipeline_run", "on_pipeline_error"]
+        assert self.recorder.calls_of("on_pipeline_error")[0]["error"] is error
 
     def hooks(self) -> list[str]:
         return [name for name, _ in self.recorder.calls]
@@ -331,8 +334,7 @@ class Faulty:
     ) -> None:
         """Base intact, and the next runs are right and see nothing of the failure."""
         self.base.assert_unchanged()
-        assert self.session._project is not None
-        assert self.session._project.catalog is self.base.catalog, "base rebuilt"
+        assert base_catalog(self.session) is self.base.catalog, "base rebuilt"
         self.recorder.calls.clear()
         orders, prices = orders_frame("gizmo"), prices_frame("gizmo")
         with_data = self.session.run(
@@ -349,15 +351,25 @@ class Faulty:
         self.base.assert_unchanged()
 
 
+def harness_on(
+    make_project: Callable[..., Path],
+    hook_recorder: Callable[[KedroSession], Recorder],
+    *,
+    faulty_datasets: bool,
+) -> Iterator[Faulty]:
+    """A warmed-up session on a new faults variant, closed after the test."""
+    project = write_faults_project(make_project, faulty_datasets=faulty_datasets)
+    harness = Faulty.start(project, hook_recorder)
+    yield harness
+    harness.session.close()
+
+
 @pytest.fixture
 def faulty(
     make_project: Callable[..., Path], hook_recorder: Callable[[KedroSession], Recorder]
 ) -> Iterator[Faulty]:
     """A warmed-up session on the variant with the faulty datasets."""
-    project = write_faults_project(make_project, faulty_datasets=True)
-    harness = Faulty.start(project, hook_recorder)
-    yield harness
-    harness.session.close()
+    yield from harness_on(make_project, hook_recorder, faulty_datasets=True)
 
 
 @pytest.fixture
@@ -365,10 +377,33 @@ def plain_faults(
     make_project: Callable[..., Path], hook_recorder: Callable[[KedroSession], Recorder]
 ) -> Iterator[Faulty]:
     """As ``faulty``, with Kedro's own datasets only (fit for ParallelRunner)."""
-    project = write_faults_project(make_project, faulty_datasets=False)
-    harness = Faulty.start(project, hook_recorder)
-    yield harness
-    harness.session.close()
+    yield from harness_on(make_project, hook_recorder, faulty_datasets=False)
+
+
+def run_poisoned(harness: Faulty, trigger: str) -> DatasetError:
+    """A run on orders and prices with a ``trigger`` product; its error."""
+    with pytest.raises(DatasetError) as info:
+        harness.session.run(
+            runtime_data={
+                "orders": orders_frame(trigger),
+                "prices": prices_frame(trigger),
+            }
+        )
+    return info.value
+
+
+def check_dataset_error(
+    harness: Faulty, error: DatasetError, dataset: str, cause: str, *messages: str
+) -> None:
+    """``error`` is Kedro's for ``dataset`` having raised the faulty ``cause``."""
+    assert type(error) is DatasetError
+    # Kedro wraps it twice: the dataset's error, then the catalog's (with the name).
+    assert chain(error) == ["DatasetError", "DatasetError", cause]
+    faulty_module = module(harness.project, "faulty")
+    assert type(root_cause(error)) is getattr(faulty_module, cause)
+    assert str(error).startswith(f"{dataset}: ")
+    for message in messages:
+        assert message in str(error)
 
 
 def base_entry_holds_nothing(harness: Faulty, name: str) -> None:
@@ -377,89 +412,69 @@ def base_entry_holds_nothing(harness: Faulty, name: str) -> None:
     assert base_dataset._data is None, f"the failed run left data in base '{name}'"
 
 
-def next_run_sees_no_priced(harness: Faulty) -> None:
-    """A run that reads ``priced`` without making it finds nothing saved: not
-    the data the failed run stored in its own copy."""
+def check_priced_left_nothing(harness: Faulty) -> None:
+    """The failed run's ``priced`` stayed its own, and the session recovers.
+
+    A run that reads ``priced`` without making it finds nothing saved: not the
+    data the failed run stored in its own copy.
+    """
+    base_entry_holds_nothing(harness, "priced")
     with pytest.raises(DatasetError) as info:
         harness.session.run(node_names=["revenue"])
     assert str(info.value).startswith("priced: ")
     assert str(root_cause(info.value)) == "nothing saved yet"
+    harness.check_recovered()
+    base_entry_holds_nothing(harness, "priced")
 
 
 # --- datasets ----------------------------------------------------------------------
 
 
 def test_save_that_raises_half_way_through_a_run(faulty: Faulty) -> None:
-    faulty_module = module(faulty.project, "faulty")
-    with pytest.raises(DatasetError) as info:
-        faulty.session.run(
-            runtime_data={
-                "orders": orders_frame("poison-save"),
-                "prices": prices_frame("poison-save"),
-            }
-        )
-    error = info.value
-    assert type(error) is DatasetError
-    # Kedro wraps it twice: the dataset's error, then the catalog's (with the name).
-    assert chain(error) == ["DatasetError", "DatasetError", "InjectedSaveError"]
-    assert type(root_cause(error)) is faulty_module.InjectedSaveError
-    assert str(error).startswith("priced: ")
-    assert "connection lost after storing part of the data" in str(error)
-    assert "Failed while saving data" in str(error)
+    error = run_poisoned(faulty, "poison-save")
+    check_dataset_error(
+        faulty,
+        error,
+        "priced",
+        "InjectedSaveError",
+        "connection lost after storing part of the data",
+        "Failed while saving data",
+    )
 
     # The node ran and its after_node_run hook fired; the save of its output
     # failed, so nothing downstream of `price` ran.
     assert faulty.recorder.nodes_run() == faulty.ran_up_to("price")
-    after_node = [
-        call["node"].name for call in faulty.recorder.calls_of("after_node_run")
-    ]
-    assert after_node == faulty.ran_up_to("price")
+    assert faulty.finished() == faulty.ran_up_to("price")
     assert "priced" not in faulty.saved()
     assert faulty.recorder.calls_of("on_node_error") == []
-    assert faulty.pipeline_hooks() == ["before_pipeline_run", "on_pipeline_error"]
-    assert faulty.recorder.calls_of("on_pipeline_error")[0]["error"] is error
+    faulty.assert_pipeline_failed(error)
 
-    base_entry_holds_nothing(faulty, "priced")
-    next_run_sees_no_priced(faulty)
-    faulty.check_recovered()
-    base_entry_holds_nothing(faulty, "priced")
+    check_priced_left_nothing(faulty)
 
 
 def test_load_that_raises_on_data_the_run_saved(faulty: Faulty) -> None:
-    faulty_module = module(faulty.project, "faulty")
-    with pytest.raises(DatasetError) as info:
-        faulty.session.run(
-            runtime_data={
-                "orders": orders_frame("poison-load"),
-                "prices": prices_frame("poison-load"),
-            }
-        )
-    error = info.value
-    assert type(error) is DatasetError
-    # Kedro wraps it twice: the dataset's error, then the catalog's (with the name).
-    assert chain(error) == ["DatasetError", "DatasetError", "InjectedLoadError"]
-    assert type(root_cause(error)) is faulty_module.InjectedLoadError
-    assert str(error).startswith("priced: ")
-    assert "stored data is unreadable" in str(error)
-    assert "Failed while loading data" in str(error)
+    error = run_poisoned(faulty, "poison-load")
+    check_dataset_error(
+        faulty,
+        error,
+        "priced",
+        "InjectedLoadError",
+        "stored data is unreadable",
+        "Failed while loading data",
+    )
 
     # `priced` was saved (the run's own copy holds the bad data); `revenue`
     # failed loading it before its before_node_run hook.
     assert "priced" in faulty.saved()
     assert faulty.recorder.nodes_run() == faulty.ran_before("revenue")
     assert faulty.recorder.calls_of("on_node_error") == []
-    assert faulty.pipeline_hooks() == ["before_pipeline_run", "on_pipeline_error"]
-    assert faulty.recorder.calls_of("on_pipeline_error")[0]["error"] is error
+    faulty.assert_pipeline_failed(error)
 
-    base_entry_holds_nothing(faulty, "priced")
-    next_run_sees_no_priced(faulty)
-    faulty.check_recovered()
-    base_entry_holds_nothing(faulty, "priced")
+    check_priced_left_nothing(faulty)
 
 
 def test_load_of_a_shared_input_that_raises(faulty: Faulty) -> None:
     """A file every run shares (not per run) fails to load, then is repaired."""
-    faulty_module = module(faulty.project, "faulty")
     prices_file = faulty.project / "data" / "01_raw" / "prices.csv"
     good = prices_file.read_text()
     prices_file.write_text(good + "CORRUPT\n")
@@ -467,15 +482,11 @@ def test_load_of_a_shared_input_that_raises(faulty: Faulty) -> None:
     with pytest.raises(DatasetError) as info:
         faulty.session.run(runtime_data={"orders": orders})
     error = info.value
-    assert type(error) is DatasetError
-    # Kedro wraps it twice: the dataset's error, then the catalog's (with the name).
-    assert chain(error) == ["DatasetError", "DatasetError", "InjectedLoadError"]
-    assert type(root_cause(error)) is faulty_module.InjectedLoadError
-    assert str(error).startswith("prices: ")
-    assert "prices.csv is corrupt" in str(error)
+    check_dataset_error(
+        faulty, error, "prices", "InjectedLoadError", "prices.csv is corrupt"
+    )
     assert faulty.recorder.nodes_run() == faulty.ran_before("price")
-    assert faulty.pipeline_hooks() == ["before_pipeline_run", "on_pipeline_error"]
-    assert faulty.recorder.calls_of("on_pipeline_error")[0]["error"] is error
+    faulty.assert_pipeline_failed(error)
 
     # Injected prices do not touch the broken file: that run works meanwhile.
     prices = prices_frame()
@@ -527,7 +538,7 @@ def with_exploding_hooks(
     """Register the exploding hooks, then a recorder: pluggy calls the hooks
     registered last first, so the recorder sees every call, the failing one too."""
     exploding = ExplodingHooks(armed)
-    session._hook_manager.register(exploding)
+    hook_manager(session).register(exploding)
     return exploding, hook_recorder(session)
 
 
@@ -547,7 +558,7 @@ def test_hook_that_raises(
 ) -> None:
     harness = plain_faults
     session = harness.session
-    session._hook_manager.unregister(harness.recorder)
+    hook_manager(session).unregister(harness.recorder)
     exploding, recorder = with_exploding_hooks(session, hook_recorder, hook)
     harness.recorder = recorder
     try:
@@ -575,7 +586,7 @@ def test_hook_that_raises(
         harness.check_recovered()
         assert len(recorder.calls_of("after_node_run")) == 2 * len(harness.order)
     finally:
-        session._hook_manager.unregister(exploding)
+        hook_manager(session).unregister(exploding)
     harness.check_recovered()
 
 
@@ -609,10 +620,7 @@ def test_keyboard_interrupt_from_a_node(
     assert info.value.__traceback__ is not None
     ran = harness.recorder.nodes_run()
     assert "brake" in ran
-    finished = [
-        call["node"].name for call in harness.recorder.calls_of("after_node_run")
-    ]
-    assert "brake" not in finished
+    assert "brake" not in harness.finished()
     assert "braked" not in harness.saved()
     if make_runner is SequentialRunner:
         assert ran == harness.ran_up_to("brake")
@@ -634,8 +642,7 @@ def test_parallel_runner_worker_that_dies(
     assert type(info.value) is BrokenProcessPool
     # Node hooks run in the worker processes, so only pipeline hooks are seen.
     assert harness.recorder.nodes_run() == []
-    assert harness.pipeline_hooks() == ["before_pipeline_run", "on_pipeline_error"]
-    assert harness.recorder.calls_of("on_pipeline_error")[0]["error"] is info.value
+    harness.assert_pipeline_failed(info.value)
 
     harness.check_recovered()
     # The runner whose worker died, and a new one, both work with this session.

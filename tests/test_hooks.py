@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
+from _session import base_catalog
 from kedro import __version__ as kedro_version
 from kedro.runner import SequentialRunner, ThreadRunner
 
@@ -39,15 +38,6 @@ Recorder = Any
 """The recorder made by the ``hook_recorder`` fixture (see conftest)."""
 
 
-@pytest.fixture
-def fast_switching() -> Iterator[None]:
-    """Switch threads as often as possible, so races show instead of hiding."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(interval)
-
-
 def walk(value: object) -> Iterator[object]:
     """Every value nested in ``value``."""
     yield value
@@ -61,10 +51,9 @@ def walk(value: object) -> Iterator[object]:
 
 def test_pipeline_and_node_hooks_fire_on_every_run(
     session: KedroSession,
-    hook_recorder: Callable[[KedroSession], Recorder],
+    recorder: Recorder,
     orders: pd.DataFrame,
 ) -> None:
-    recorder = hook_recorder(session)
     session.run()
     session.run(runtime_data={"orders": orders})
     session.run(runtime_params={"factor": 2}, runner=ThreadRunner(max_workers=2))
@@ -99,8 +88,8 @@ def test_run_params_hold_kedro_keys_and_the_new_ones(
     project_path: Path,
     hook_recorder: Callable[[KedroSession], Recorder],
     orders: pd.DataFrame,
+    prices: pd.DataFrame,
 ) -> None:
-    prices = pd.read_csv(project_path / "data" / "01_raw" / "prices.csv")
     runner = SequentialRunner()
     with KedroSession.create(
         project_path, runtime_params={"discount.rate": 0.5, "currency": "GBP"}
@@ -152,25 +141,23 @@ def test_run_params_hold_kedro_keys_and_the_new_ones(
 
 def test_pipeline_hooks_get_the_runs_catalog(
     session: KedroSession,
-    hook_recorder: Callable[[KedroSession], Recorder],
+    recorder: Recorder,
     orders: pd.DataFrame,
 ) -> None:
-    recorder = hook_recorder(session)
     result = session.run(runtime_data={"orders": orders}, runtime_params={"top_n": 1})
     catalog = recorder.calls_of("before_pipeline_run")[0]["catalog"]
-    assert catalog is not session.base_catalog()
+    assert catalog is not base_catalog(session)
     pd.testing.assert_frame_equal(catalog.load("orders"), orders)
     assert catalog.load("params:top_n") == 1
-    assert session.base_catalog().load("params:top_n") == 3
+    assert base_catalog(session).load("params:top_n") == 3
     assert recorder.calls_of("after_pipeline_run")[0]["run_result"] == result
 
 
 def test_context_and_catalog_hooks_fire_once_across_many_runs(
     session: KedroSession,
-    hook_recorder: Callable[[KedroSession], Recorder],
+    recorder: Recorder,
     orders: pd.DataFrame,
 ) -> None:
-    recorder = hook_recorder(session)
     session.run()
     context = session.load_context()
     session.run(runtime_data={"orders": orders})
@@ -192,16 +179,15 @@ def test_context_and_catalog_hooks_fire_once_across_many_runs(
     assert created[0]["context"] is context
     catalogs = recorder.calls_of("after_catalog_created")
     assert len(catalogs) == 1
-    assert catalogs[0]["catalog"] is session.base_catalog()
+    assert catalogs[0]["catalog"] is base_catalog(session)
 
 
 def test_concurrent_runs_get_their_own_run_params(
     session: KedroSession,
-    hook_recorder: Callable[[KedroSession], Recorder],
+    recorder: Recorder,
     orders: pd.DataFrame,
     fast_switching: None,
 ) -> None:
-    recorder = hook_recorder(session)
     session.run()  # build once before the threads start
     errors: list[BaseException] = []
 

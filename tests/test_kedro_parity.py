@@ -33,8 +33,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from _hooks import HookRecorder
+from _session import hook_manager
 from kedro.framework.context import KedroContext
-from kedro.framework.hooks import hook_impl
 from kedro.framework.session import KedroSession as KedroDefaultSession
 from kedro.framework.startup import bootstrap_project
 from kedro.io import AbstractDataset, DataCatalog
@@ -185,150 +186,17 @@ class Normaliser:
         return value
 
 
-class FullRecorder:
+class FullRecorder(HookRecorder):
     """Records every Kedro hook with every argument, normalised when it fires."""
 
     def __init__(self, normalise: Normaliser) -> None:
-        self.normalise = normalise
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        super().__init__(normalise)
         self.raw_run_params: list[dict[str, Any]] = []
 
     def _add(self, hook: str, **kwargs: Any) -> None:
         if "run_params" in kwargs:
             self.raw_run_params.append(dict(kwargs["run_params"]))
-        self.calls.append((hook, {k: self.normalise(v) for k, v in kwargs.items()}))
-
-    @hook_impl
-    def after_context_created(self, context: Any) -> None:
-        self._add("after_context_created", context=context)
-
-    @hook_impl
-    def after_catalog_created(
-        self,
-        catalog: Any,
-        conf_catalog: Any,
-        conf_creds: Any,
-        parameters: Any,
-        save_version: Any,
-        load_versions: Any,
-    ) -> None:
-        self._add(
-            "after_catalog_created",
-            catalog=catalog,
-            conf_catalog=conf_catalog,
-            conf_creds=conf_creds,
-            parameters=parameters,
-            save_version=save_version,
-            load_versions=load_versions,
-        )
-
-    @hook_impl
-    def before_pipeline_run(self, run_params: Any, pipeline: Any, catalog: Any) -> None:
-        self._add(
-            "before_pipeline_run",
-            run_params=run_params,
-            pipeline=pipeline,
-            catalog=catalog,
-        )
-
-    @hook_impl
-    def after_pipeline_run(
-        self, run_params: Any, run_result: Any, pipeline: Any, catalog: Any
-    ) -> None:
-        self._add(
-            "after_pipeline_run",
-            run_params=run_params,
-            run_result=run_result,
-            pipeline=pipeline,
-            catalog=catalog,
-        )
-
-    @hook_impl
-    def on_pipeline_error(
-        self, error: Any, run_params: Any, pipeline: Any, catalog: Any
-    ) -> None:
-        self._add(
-            "on_pipeline_error",
-            error=error,
-            run_params=run_params,
-            pipeline=pipeline,
-            catalog=catalog,
-        )
-
-    @hook_impl
-    def before_node_run(
-        self, node: Any, catalog: Any, inputs: Any, is_async: Any, run_id: Any
-    ) -> None:
-        self._add(
-            "before_node_run",
-            node=node,
-            catalog=catalog,
-            inputs=inputs,
-            is_async=is_async,
-            run_id=run_id,
-        )
-
-    @hook_impl
-    def after_node_run(
-        self,
-        node: Any,
-        catalog: Any,
-        inputs: Any,
-        outputs: Any,
-        is_async: Any,
-        run_id: Any,
-    ) -> None:
-        self._add(
-            "after_node_run",
-            node=node,
-            catalog=catalog,
-            inputs=inputs,
-            outputs=outputs,
-            is_async=is_async,
-            run_id=run_id,
-        )
-
-    @hook_impl
-    def on_node_error(
-        self,
-        error: Any,
-        node: Any,
-        catalog: Any,
-        inputs: Any,
-        is_async: Any,
-        run_id: Any,
-    ) -> None:
-        self._add(
-            "on_node_error",
-            error=error,
-            node=node,
-            catalog=catalog,
-            inputs=inputs,
-            is_async=is_async,
-            run_id=run_id,
-        )
-
-    @hook_impl
-    def before_dataset_loaded(self, dataset_name: Any, node: Any) -> None:
-        self._add("before_dataset_loaded", dataset_name=dataset_name, node=node)
-
-    @hook_impl
-    def after_dataset_loaded(self, dataset_name: Any, data: Any, node: Any) -> None:
-        self._add(
-            "after_dataset_loaded", dataset_name=dataset_name, data=data, node=node
-        )
-
-    @hook_impl
-    def before_dataset_saved(self, dataset_name: Any, data: Any, node: Any) -> None:
-        self._add(
-            "before_dataset_saved", dataset_name=dataset_name, data=data, node=node
-        )
-
-    @hook_impl
-    def after_dataset_saved(self, dataset_name: Any, data: Any, node: Any) -> None:
-        self._add(
-            "after_dataset_saved", dataset_name=dataset_name, data=data, node=node
-        )
+        super()._add(hook, **kwargs)
 
 
 # --- running both sessions ------------------------------------------------------
@@ -376,7 +244,7 @@ def observe(
     session = session_class.create(project, **create)
     normalise = Normaliser(project, session.session_id)
     recorder = FullRecorder(normalise)
-    session._hook_manager.register(recorder)
+    hook_manager(session).register(recorder)
     outputs = error = None
     try:
         with session:

@@ -15,6 +15,7 @@ from typing import Any
 import nbformat
 import pandas as pd
 import pytest
+from _session import hook_manager
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
@@ -106,11 +107,10 @@ def test_notebook_session_runs_repeatedly_and_builds_once(
 
 
 def test_context_catalog_is_the_session_base_catalog(
-    session: Any, hook_recorder: Any
+    session: Any, recorder: Any
 ) -> None:
     from kedro.framework.project import settings  # noqa: PLC0415
 
-    recorder = hook_recorder(session)
     context = session.load_context()  # what Kedro's extension calls, then .catalog
     catalog = context.catalog
     assert isinstance(context, settings.CONTEXT_CLASS)
@@ -141,7 +141,7 @@ def test_a_hook_reading_context_catalog_builds_the_base_catalog_once(
         def after_catalog_created(self, catalog: Any) -> None:
             seen.append(catalog)
 
-    session._hook_manager.register(ReadsCatalog())
+    hook_manager(session).register(ReadsCatalog())
     context = session.load_context()
     assert context.catalog is seen[0] is seen[1]
     assert len(seen) == 2
@@ -166,7 +166,7 @@ def test_session_context_class_without_a_session_is_kedros_context(
         project_path=project_path,
         config_loader=plain.config_loader,
         env=None,
-        hook_manager=plain._hook_manager,
+        hook_manager=hook_manager(plain),
     )
     first = context.catalog
     assert "orders" in first

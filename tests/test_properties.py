@@ -146,14 +146,7 @@ def runtime_params(draw: st.DrawFn) -> dict[str, Any]:
     values = {key: draw(ints) for key in keys}
     if draw(st.booleans()):
         return values  # dotted keys, as the CLI's --params gives them
-    nested: dict[str, Any] = {}
-    for key, value in values.items():
-        head, _, leaf = key.partition(".")
-        if leaf:
-            nested.setdefault(head, {})[leaf] = value
-        else:
-            nested[head] = value
-    return nested
+    return nest(values)
 
 
 @st.composite

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import importlib
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +10,7 @@ from types import ModuleType
 
 import pandas as pd
 import pytest
+from _example import expected_run, node_functions
 from kedro.io import MemoryDataset
 from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner, ThreadRunner
 
@@ -36,17 +36,7 @@ def make_runner(
 @pytest.fixture
 def nodes(project_path: Path) -> ModuleType:
     """The orders node functions."""
-    return importlib.import_module("orders_demo.pipelines.orders.nodes")
-
-
-def headline(
-    nodes: ModuleType, orders: pd.DataFrame, prices: pd.DataFrame, factor: float
-) -> str:
-    """The expected headline for ``orders`` with ``factor`` (also ``derived``)."""
-    priced = nodes.price_orders(nodes.clean_orders(orders), prices)
-    revenue = nodes.add_revenue(priced, vat_rate=0.2, factor=factor)
-    discounted = nodes.apply_discount(revenue, {"threshold": 100, "rate": 0.1})
-    return nodes.headline(nodes.summarise(discounted, top_n=3), "EUR", factor)
+    return node_functions(project_path)
 
 
 def test_runner_with_injected_data_and_outputs_after_the_runner_is_gone(
@@ -72,7 +62,8 @@ def test_runner_with_injected_data_and_outputs_after_the_runner_is_gone(
         runtime_data={"with_revenue": MemoryDataset(with_revenue, copy_mode="assign")},
         runtime_params={"discount.rate": 0.5},
     )
-    expected_headline = headline(nodes, orders, prices, factor=2)
+    expected = expected_run(nodes, orders, prices, factor=2)
+    expected_headline = expected.headline
     expected_discounted = nodes.apply_discount(
         with_revenue, {"threshold": 100, "rate": 0.5}
     )
@@ -81,18 +72,7 @@ def test_runner_with_injected_data_and_outputs_after_the_runner_is_gone(
     assert full["headline"].load() == expected_headline
     pd.testing.assert_frame_equal(pricing["discounted"].load(), expected_discounted)
     summary_file = project_path / "data" / "08_reporting" / "summary_all.csv"
-    pd.testing.assert_frame_equal(
-        pd.read_csv(summary_file),
-        nodes.summarise(
-            nodes.apply_discount(
-                nodes.add_revenue(
-                    nodes.price_orders(nodes.clean_orders(orders), prices), 0.2, 2
-                ),
-                {"threshold": 100, "rate": 0.1},
-            ),
-            3,
-        ),
-    )
+    pd.testing.assert_frame_equal(pd.read_csv(summary_file), expected.summary)
 
     gone = weakref.ref(runner)
     del runner
@@ -105,8 +85,9 @@ def test_runner_with_injected_data_and_outputs_after_the_runner_is_gone(
 
     # The session goes on with the default runner and the project's own data.
     plain = session.run()
-    assert plain["headline"].load() == headline(
-        nodes, pd.read_csv(raw / "orders.csv"), prices, factor=1.0
+    assert (
+        plain["headline"].load()
+        == expected_run(nodes, pd.read_csv(raw / "orders.csv"), prices).headline
     )
 
 
@@ -116,10 +97,10 @@ def test_runs_with_different_runners_do_not_share_outputs(
     nodes: ModuleType,
     orders: pd.DataFrame,
     monkeypatch: pytest.MonkeyPatch,
+    prices: pd.DataFrame,
 ) -> None:
     """Outputs of runs made with different runners stay each run's own."""
     monkeypatch.setenv("KEDRO_MP_CONTEXT", "fork")
-    prices = pd.read_csv(project_path / "data" / "01_raw" / "prices.csv")
     runners: list[AbstractRunner] = [
         SequentialRunner(),
         ThreadRunner(max_workers=2),
@@ -137,4 +118,7 @@ def test_runs_with_different_runners_do_not_share_outputs(
     del runners
     gc.collect()
     for factor, result in enumerate(results, start=1):
-        assert result["headline"].load() == headline(nodes, orders, prices, factor)
+        assert (
+            result["headline"].load()
+            == expected_run(nodes, orders, prices, factor=factor).headline
+        )

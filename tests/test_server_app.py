@@ -8,7 +8,7 @@ schema and ``/snapshot``. ``test_server_http.py`` runs the real server process.
 
 from __future__ import annotations
 
-import shutil
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,30 +16,22 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from _example import EXAMPLE_PROJECT, copy_example
+from _example import ORDER_RECORDS as ORDERS
+from _server import post_run
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from kedro.server.models import RunRequest as KedroRunRequest
 
 from kedro_runtime.server import create_app, served_project
-from kedro_runtime.server.project import RunnerNotAllowedError
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orders"
-
-
-def _copy_example(root: Path) -> Path:
-    path = root / "orders"
-    shutil.copytree(
-        EXAMPLE,
-        path,
-        ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
-    )
-    return path
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The app on a copy of examples/orders, started (session warm)."""
-    app = create_app(_copy_example(tmp_path_factory.mktemp("server")), api_key="")
+    app = create_app(
+        copy_example(tmp_path_factory.mktemp("server") / "orders"), api_key=""
+    )
     with TestClient(app) as test_client:
         yield test_client
 
@@ -48,7 +40,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The app with an API key and a 4 KiB request size limit."""
     app = create_app(
-        _copy_example(tmp_path_factory.mktemp("guarded")),
+        copy_example(tmp_path_factory.mktemp("guarded") / "orders"),
         pipelines=["__default__"],
         api_key="s3cret-key",
         max_request_bytes=4096,
@@ -57,26 +49,14 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield test_client
 
 
-ORDERS = [
-    {"order_id": 1, "region": "north", "product": "widget", "quantity": 10},
-    {"order_id": 2, "region": "south", "product": "gadget", "quantity": 1},
-    {"order_id": 3, "region": "north", "product": "gizmo", "quantity": 4},
-]
-
-
 def _discounted(orders: pd.DataFrame, factor: float) -> list[dict[str, Any]]:
     """What the pipeline's `discounted` should be, computed with pandas directly."""
-    prices = pd.read_csv(EXAMPLE / "data" / "01_raw" / "prices.csv")
+    prices = pd.read_csv(EXAMPLE_PROJECT / "data" / "01_raw" / "prices.csv")
     frame = orders.dropna(subset=["product", "quantity"]).merge(prices, on="product")
     frame["revenue"] = (frame["quantity"] * frame["unit_price"] * 1.2 * factor).round(2)
     large = frame["revenue"] >= 100
     frame.loc[large, "revenue"] = (frame.loc[large, "revenue"] * 0.9).round(2)
     return frame.to_dict(orient="records")
-
-
-def _post(client: TestClient, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    response = client.post("/run", json=body)
-    return response.status_code, response.json()
 
 
 # --- health, Kedro's request fields ------------------------------------------------
@@ -116,7 +96,7 @@ def test_every_field_of_kedros_run_request_is_accepted(client: TestClient) -> No
         "only_missing_outputs": False,
     }
     assert set(values) == set(KedroRunRequest.model_fields)
-    status, body = _post(client, values)
+    status, body = post_run(client, values)
     assert status == 200, body
     assert body["status"] == "success"
     assert set(body) == {"status", "run_id", "duration_ms", "outputs"}
@@ -124,7 +104,7 @@ def test_every_field_of_kedros_run_request_is_accepted(client: TestClient) -> No
 
 
 def test_unknown_fields_are_refused_as_by_kedro(client: TestClient) -> None:
-    status, body = _post(client, {"env": "prod"})
+    status, body = post_run(client, {"env": "prod"})
     assert status == 422
     assert body["detail"][0]["loc"] == ["body", "env"]
 
@@ -133,7 +113,7 @@ def test_unknown_fields_are_refused_as_by_kedro(client: TestClient) -> None:
 
 
 def test_records_in_headline_out(client: TestClient) -> None:
-    status, body = _post(
+    status, body = post_run(
         client,
         {
             "runtime_data": {"orders": ORDERS},
@@ -150,7 +130,7 @@ def test_records_in_headline_out(client: TestClient) -> None:
 def test_columns_give_the_same_table_as_records(client: TestClient) -> None:
     columns = {key: [row[key] for row in ORDERS] for key in ORDERS[0]}
     answers = [
-        _post(
+        post_run(
             client,
             {
                 "runtime_data": {"orders": data},
@@ -166,7 +146,7 @@ def test_columns_give_the_same_table_as_records(client: TestClient) -> None:
 
 
 def test_a_table_output_comes_back_as_records(client: TestClient) -> None:
-    status, body = _post(
+    status, body = post_run(
         client,
         {
             "runtime_data": {"orders": ORDERS},
@@ -180,7 +160,7 @@ def test_a_table_output_comes_back_as_records(client: TestClient) -> None:
 
 
 def test_without_runtime_data_the_catalog_is_read(client: TestClient) -> None:
-    status, body = _post(client, {"outputs": ["headline"]})
+    status, body = post_run(client, {"outputs": ["headline"]})
     assert status == 200, body
     assert body["outputs"]["headline"].startswith("Top region east: ")
 
@@ -189,7 +169,7 @@ def test_an_intermediate_dataset_can_be_injected(client: TestClient) -> None:
     """A produced dataset sent as data skips its node; `summary` is a pandas
     dataset in the catalog, so its records become a DataFrame."""
     summary = [{"region": "west", "revenue": 12.5}]
-    status, body = _post(
+    status, body = post_run(
         client,
         {"runtime_data": {"summary": summary}, "outputs": ["headline"]},
     )
@@ -200,11 +180,13 @@ def test_an_intermediate_dataset_can_be_injected(client: TestClient) -> None:
 def test_runs_do_not_leak_into_each_other(client: TestClient) -> None:
     first = [{"order_id": 9, "region": "alpha", "product": "widget", "quantity": 1}]
     second = [{"order_id": 9, "region": "beta", "product": "widget", "quantity": 2}]
-    _, one = _post(client, {"runtime_data": {"orders": first}, "outputs": ["headline"]})
-    _, two = _post(
+    _, one = post_run(
+        client, {"runtime_data": {"orders": first}, "outputs": ["headline"]}
+    )
+    _, two = post_run(
         client, {"runtime_data": {"orders": second}, "outputs": ["headline"]}
     )
-    _, plain = _post(client, {"outputs": ["headline"]})
+    _, plain = post_run(client, {"outputs": ["headline"]})
     assert "alpha" in one["outputs"]["headline"]
     assert "beta" in two["outputs"]["headline"]
     assert "east" in plain["outputs"]["headline"]
@@ -226,7 +208,7 @@ def test_runs_do_not_leak_into_each_other(client: TestClient) -> None:
 def test_data_that_does_not_decode_is_refused(
     client: TestClient, data: object, fragment: str
 ) -> None:
-    status, body = _post(client, {"runtime_data": {"orders": data}})
+    status, body = post_run(client, {"runtime_data": {"orders": data}})
     assert status == 422
     problem = body["detail"][0]
     assert problem["loc"] == ["body", "runtime_data", "orders"]
@@ -237,7 +219,7 @@ def test_data_that_does_not_decode_is_refused(
 def test_data_for_an_unknown_dataset_is_refused_naming_the_inputs(
     client: TestClient,
 ) -> None:
-    status, body = _post(client, {"runtime_data": {"order": ORDERS}})
+    status, body = post_run(client, {"runtime_data": {"order": ORDERS}})
     assert status == 422
     message = body["detail"][0]["msg"]
     assert "'order'" in message
@@ -245,7 +227,7 @@ def test_data_for_an_unknown_dataset_is_refused_naming_the_inputs(
 
 
 def test_parameters_in_runtime_data_point_to_params(client: TestClient) -> None:
-    status, body = _post(client, {"runtime_data": {"params:factor": 3}})
+    status, body = post_run(client, {"runtime_data": {"params:factor": 3}})
     assert status == 422
     assert "runtime_params" in body["detail"][0]["msg"]
 
@@ -253,7 +235,7 @@ def test_parameters_in_runtime_data_point_to_params(client: TestClient) -> None:
 def test_an_output_that_is_not_a_dataset_is_refused_before_running(
     client: TestClient,
 ) -> None:
-    status, body = _post(client, {"outputs": ["headlines"]})
+    status, body = post_run(client, {"outputs": ["headlines"]})
     assert status == 422
     problem = body["detail"][0]
     assert problem["loc"] == ["body", "outputs", "headlines"]
@@ -261,7 +243,7 @@ def test_an_output_that_is_not_a_dataset_is_refused_before_running(
 
 
 def test_an_intermediate_output_points_to_to_outputs(client: TestClient) -> None:
-    status, body = _post(client, {"outputs": ["discounted"]})
+    status, body = post_run(client, {"outputs": ["discounted"]})
     assert status == 422
     message = body["detail"][0]["msg"]
     assert "to_outputs" in message
@@ -278,14 +260,34 @@ def test_an_intermediate_output_points_to_to_outputs(client: TestClient) -> None
 def test_untrusted_parameters_are_refused(
     client: TestClient, params: dict[str, Any], fragment: str
 ) -> None:
-    status, body = _post(client, {"params": params})
+    status, body = post_run(client, {"params": params})
     assert status == 422
     assert body["detail"][0]["loc"] == ["body", "params"]
     assert fragment in body["detail"][0]["msg"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"outputs": ["\\ud800"]}',
+        b'{"runtime_data": {"\\ud800": 1}}',
+        b'{"params": {"\\ud800": "${x}"}}',
+        b'{"\\ud800": 1}',
+    ],
+)
+def test_a_lone_surrogate_in_the_body_is_refused_not_a_500(
+    client: TestClient, body: bytes
+) -> None:
+    """JSON may escape a surrogate that has no UTF-8 form; the 422 still answers."""
+    response = client.post(
+        "/run", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["msg"]
+
+
 def test_a_runner_that_is_not_a_dotted_name_is_refused(client: TestClient) -> None:
-    status, body = _post(client, {"runner": "os.system('true')"})
+    status, body = post_run(client, {"runner": "os.system('true')"})
     assert status == 422
     assert body["detail"][0]["loc"] == ["body", "runner"]
 
@@ -295,7 +297,7 @@ def test_a_runner_that_is_not_a_dotted_name_is_refused(client: TestClient) -> No
 
 @pytest.mark.parametrize("runner", ["ThreadRunner", "kedro.runner.SequentialRunner"])
 def test_allowed_runners_run(client: TestClient, runner: str) -> None:
-    status, body = _post(
+    status, body = post_run(
         client,
         {"runner": runner, "runtime_data": {"orders": ORDERS}, "outputs": ["headline"]},
     )
@@ -305,26 +307,28 @@ def test_allowed_runners_run(client: TestClient, runner: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("runner", "fragment"),
+    ("runner", "kedro_type", "fragment"),
     [
-        ("os.system", "Runner module 'os' is not allowed"),
-        ("kedro.io.MemoryDataset", "Runner module 'kedro.io' is not allowed"),
-        ("kedro.runner.AbstractRunnerish", "not found"),
-        ("kedro.runner.Task", "is not a runner"),
+        ("os.system", "ValueError", "Runner module 'os' is not allowed"),
+        ("kedro.io.MemoryDataset", "ValueError", "Runner module 'kedro.io' is not"),
+        ("kedro.runner.AbstractRunnerish", "AttributeError", "not found"),
+        ("kedro.runner.nomod.Runner", "ModuleNotFoundError", "not found"),
+        ("kedro.runner.Task", "ValueError", "is not a runner"),
     ],
 )
 def test_other_runners_fail_the_run_as_in_kedro(
-    client: TestClient, runner: str, fragment: str
+    client: TestClient, runner: str, kedro_type: str, fragment: str
 ) -> None:
-    status, body = _post(client, {"runner": runner})
+    """``error.type`` is the type Kedro's server reports; the message is ours."""
+    status, body = post_run(client, {"runner": runner})
     assert status == 200
     assert body["status"] == "failure"
-    assert body["error"]["type"] == RunnerNotAllowedError.__qualname__
+    assert body["error"]["type"] == kedro_type
     assert fragment in body["error"]["message"]
 
 
 def test_an_unknown_pipeline_fails_the_run(client: TestClient) -> None:
-    status, body = _post(client, {"pipeline_names": ["nope"]})
+    status, body = post_run(client, {"pipeline_names": ["nope"]})
     assert status == 200
     assert body["status"] == "failure"
     assert "nope" in body["error"]["message"]
@@ -338,6 +342,66 @@ def test_openapi_lists_kedros_request_fields(client: TestClient) -> None:
     fields = set(schema["components"]["schemas"]["RunRequest"]["properties"])
     assert fields == {*KedroRunRequest.model_fields, "runtime_data", "outputs"}
     assert "securitySchemes" not in schema.get("components", {})
+
+
+def _statuses(schema: dict[str, Any]) -> dict[str, set[str]]:
+    return {
+        f"{method.upper()} {path}": set(operation["responses"])
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
+
+
+def test_openapi_documents_every_status_the_server_returns(
+    client: TestClient, guarded: TestClient
+) -> None:
+    assert _statuses(client.get("/openapi.json").json()) == {
+        "GET /health": {"200", "413", "503"},
+        "POST /run": {"200", "400", "413", "422", "503"},
+        "GET /snapshot": {"200", "413", "422", "503"},
+    }
+    schema = guarded.get("/openapi.json", headers={"X-API-Key": "s3cret-key"}).json()
+    assert _statuses(schema) == {
+        "GET /health": {"200", "413", "503"},
+        "POST /run": {"200", "400", "401", "413", "422", "503"},
+        "GET /snapshot": {"200", "401", "413", "422", "503"},
+    }
+    not_utf8 = client.post(
+        "/run",
+        content=b'{"params": "\xff"}',
+        headers={"Content-Type": "application/json"},
+    )
+    too_deep = client.post(
+        "/run", content=b"[" * 100_000, headers={"Content-Type": "application/json"}
+    )
+    for response in (not_utf8, too_deep):
+        assert response.status_code == 400
+        assert isinstance(response.json()["detail"], str)
+
+
+@pytest.mark.parametrize(
+    "runner",
+    [
+        "os.system",
+        "kedro.runner.Nope",
+        "_R1",
+        "a..b",
+        ".a",
+        "a.",
+        "1a",
+        "a b",
+        "a-b",
+        "",
+    ],
+)
+def test_the_runner_pattern_in_the_schema_is_what_the_server_accepts(
+    client: TestClient, runner: str
+) -> None:
+    schema = client.get("/openapi.json").json()
+    choices = schema["components"]["schemas"]["RunRequest"]["properties"]["runner"]
+    [pattern] = [c["pattern"] for c in choices["anyOf"] if c.get("type") == "string"]
+    status, body = post_run(client, {"runner": runner})
+    assert (re.fullmatch(pattern, runner) is not None) == (status == 200), body
 
 
 def test_snapshot_describes_the_project(client: TestClient) -> None:
@@ -357,14 +421,30 @@ def test_snapshot_params_resolve_catalog_paths(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("params", "fragment"),
-    [("region", "Invalid 'params'"), ("a=${x}", "interpolation")],
+    [
+        ("region", "Invalid 'params'"),
+        ("a=${x}", "interpolation"),
+        ("a={", "cannot be parsed"),
+        ("a=[", "cannot be parsed"),
+        ("a=${x", "cannot be parsed"),
+    ],
 )
-def test_bad_snapshot_params_fail_the_snapshot(
+def test_bad_snapshot_params_are_refused_with_422(
     client: TestClient, params: str, fragment: str
 ) -> None:
-    body = client.get("/snapshot", params={"params": params}).json()
-    assert body["status"] == "failure"
-    assert fragment in body["error"]["message"]
+    response = client.get("/snapshot", params={"params": params})
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["query", "params"]
+    assert fragment in problem["msg"]
+    assert client.get("/snapshot").json()["status"] == "success"
+
+
+def test_a_refused_param_is_422_on_run_and_snapshot(client: TestClient) -> None:
+    run = client.post("/run", json={"params": {"a": "${x}"}})
+    snapshot = client.get("/snapshot", params={"params": "a=${x}"})
+    assert (run.status_code, snapshot.status_code) == (422, 422)
+    assert run.json()["detail"][0]["type"] == snapshot.json()["detail"][0]["type"]
 
 
 # --- API key, size limit -------------------------------------------------------------------
@@ -460,7 +540,7 @@ def test_the_key_is_checked_before_the_size(guarded: TestClient) -> None:
 def test_a_mounted_app_whose_lifespan_did_not_run_says_so(
     tmp_path: Path,
 ) -> None:
-    kedro_app = create_app(_copy_example(tmp_path), api_key="")
+    kedro_app = create_app(copy_example(tmp_path / "orders"), api_key="")
     parent = FastAPI()
     parent.mount("/kedro", kedro_app)
     with TestClient(parent) as test_client:
@@ -474,7 +554,9 @@ def test_a_mounted_app_whose_lifespan_did_not_run_says_so(
 
 
 def test_the_session_is_closed_and_dropped_at_shutdown(tmp_path: Path) -> None:
-    app = create_app(_copy_example(tmp_path), pipelines=["__default__"], api_key="")
+    app = create_app(
+        copy_example(tmp_path / "orders"), pipelines=["__default__"], api_key=""
+    )
     with TestClient(app):
         project = served_project(app)
         assert project is not None
@@ -484,7 +566,7 @@ def test_the_session_is_closed_and_dropped_at_shutdown(tmp_path: Path) -> None:
 
 def test_a_mounted_app_checks_the_key_under_its_own_paths(tmp_path: Path) -> None:
     kedro_app = create_app(
-        _copy_example(tmp_path), pipelines=["__default__"], api_key="k"
+        copy_example(tmp_path / "orders"), pipelines=["__default__"], api_key="k"
     )
 
     @asynccontextmanager
@@ -508,7 +590,7 @@ def test_a_mounted_app_checks_the_key_under_its_own_paths(tmp_path: Path) -> Non
 
 
 def test_a_pipeline_that_is_not_registered_stops_the_start(tmp_path: Path) -> None:
-    app = create_app(_copy_example(tmp_path), pipelines=["nope"], api_key="")
+    app = create_app(copy_example(tmp_path / "orders"), pipelines=["nope"], api_key="")
     with pytest.raises(ValueError, match="Failed to find the pipeline named 'nope'"):
         with TestClient(app):
             pass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +16,10 @@ from types import ModuleType
 
 import pandas as pd
 import pytest
+from _example import copy_example
 from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "orders"
 BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
@@ -44,15 +43,6 @@ def load(path: Path, name: str) -> ModuleType:
     return module
 
 
-def copy_project(folder: Path) -> Path:
-    shutil.copytree(
-        EXAMPLE,
-        folder,
-        ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
-    )
-    return folder
-
-
 @pytest.fixture
 def docs_module() -> Iterator[list[str]]:
     """Names of the modules a test loads, dropped afterwards."""
@@ -69,7 +59,7 @@ ORDERS = [
 
 
 def test_the_mounted_app_example(tmp_path: Path, docs_module: list[str]) -> None:
-    project = copy_project(tmp_path / "orders")
+    project = copy_example(tmp_path / "orders")
     (project / "service.py").write_text(example("serving.md", "service.py"))
     docs_module.append("docs_serving_service")
     service = load(project / "service.py", "docs_serving_service")
@@ -99,7 +89,7 @@ def test_the_datarobot_custom_model_example(
     tmp_path: Path, docs_module: list[str]
 ) -> None:
     model_dir = tmp_path / "model"
-    copy_project(model_dir / "orders")
+    copy_example(model_dir / "orders")
     (model_dir / "custom.py").write_text(example("web-servers.md", "custom.py"))
     docs_module.append("docs_datarobot_custom")
     custom = load(model_dir / "custom.py", "docs_datarobot_custom")

@@ -7,7 +7,7 @@ with httpx. Every request loop here is bounded in count and time.
 from __future__ import annotations
 
 import os
-import shutil
+import select
 import signal
 import socket
 import subprocess
@@ -22,8 +22,8 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from _example import copy_example
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orders"
 KEDRO = Path(sys.executable).with_name("kedro")
 API_KEY = "http-test-key"
 AUTH = {"X-API-Key": API_KEY}
@@ -142,12 +142,7 @@ class RunningServer:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of examples/orders with a `service` environment and quiet logging."""
-    path = tmp_path_factory.mktemp("http") / "orders"
-    shutil.copytree(
-        EXAMPLE,
-        path,
-        ignore=shutil.ignore_patterns("__pycache__", "sessions", "*.egg-info"),
-    )
+    path = copy_example(tmp_path_factory.mktemp("http") / "orders")
     (path / "conf" / "service").mkdir()
     (path / "conf" / "service" / "catalog.yml").write_text(SERVICE_CATALOG)
     (path / "conf" / "logging.yml").write_text(QUIET_LOGGING)
@@ -463,5 +458,35 @@ def test_a_killed_worker_is_replaced_and_the_server_recovers(project: Path) -> N
         assert victim not in running.workers()
         assert survivor not in running.workers()
         assert running.process.poll() is None
+    finally:
+        running.stop()
+
+
+# --- slow clients ----------------------------------------------------------------------------
+
+
+def test_a_client_that_sends_its_request_slowly_is_disconnected(project: Path) -> None:
+    """One header byte every 0.2 s never completes a request: the server hangs up."""
+    running = RunningServer(project, "--request-timeout", "1", api_key=None)
+    try:
+        running.wait_ready()
+        request = b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"x" * 100
+        closed_after = None
+        with socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock:
+            for sent, byte in enumerate(request, start=1):
+                try:
+                    sock.sendall(bytes([byte]))
+                except OSError:  # the server closed the connection
+                    closed_after = sent
+                    break
+                readable, _, _ = select.select([sock], [], [], 0.2)
+                if readable and sock.recv(1) == b"":
+                    closed_after = sent
+                    break
+        assert closed_after is not None, "the slow connection was never closed"
+        assert closed_after < len(request)
+        # Prompt clients are served as before.
+        health = httpx.get(f"{running.url}/health", timeout=REQUEST_TIMEOUT)
+        assert health.json()["status"] == "healthy"
     finally:
         running.stop()

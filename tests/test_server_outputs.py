@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from _example import ORDER_RECORDS as ORDERS
+from _server import post_run
 from fastapi.testclient import TestClient
 
 from kedro_runtime.server import create_app
@@ -109,24 +110,12 @@ def checks_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClie
         yield test_client
 
 
-ORDERS = [
-    {"order_id": 1, "region": "north", "product": "widget", "quantity": 10},
-    {"order_id": 2, "region": "south", "product": "gadget", "quantity": 1},
-    {"order_id": 3, "region": "north", "product": "gizmo", "quantity": 4},
-]
-
-
-def _post(client: TestClient, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    response = client.post("/run", json=body)
-    return response.status_code, response.json()
-
-
 # --- encoding, failures (a project with odd outputs) -------------------------------------
 
 
 def test_json_values_go_in_and_come_back_unchanged(checks_client: TestClient) -> None:
     payload = {"a": [1, 2.5, None, True], "b": {"c": "d"}}
-    status, body = _post(
+    status, body = post_run(
         checks_client,
         {
             "pipeline_names": ["checks"],
@@ -142,7 +131,7 @@ def test_json_values_go_in_and_come_back_unchanged(checks_client: TestClient) ->
 def test_catalog_metadata_makes_an_in_memory_dataset_a_table(
     checks_client: TestClient,
 ) -> None:
-    status, body = _post(
+    status, body = post_run(
         checks_client,
         {
             "pipeline_names": ["extras"],
@@ -156,7 +145,7 @@ def test_catalog_metadata_makes_an_in_memory_dataset_a_table(
 
 
 def test_numpy_dates_and_tuples_are_encoded(checks_client: TestClient) -> None:
-    status, body = _post(
+    status, body = post_run(
         checks_client,
         {
             "pipeline_names": ["checks"],
@@ -175,7 +164,7 @@ def test_numpy_dates_and_tuples_are_encoded(checks_client: TestClient) -> None:
 
 
 def test_nan_in_a_table_becomes_null(checks_client: TestClient) -> None:
-    status, body = _post(
+    status, body = post_run(
         checks_client,
         {
             "pipeline_names": ["checks"],
@@ -202,7 +191,7 @@ def test_nan_in_a_table_becomes_null(checks_client: TestClient) -> None:
 def test_an_output_with_no_json_form_is_refused(
     checks_client: TestClient, node: str, output: str, fragment: str
 ) -> None:
-    status, body = _post(
+    status, body = post_run(
         checks_client,
         {
             "pipeline_names": ["checks"],
@@ -226,20 +215,20 @@ def test_a_failing_node_fails_the_run_and_the_next_run_works(
         "runtime_data": {"orders": ORDERS},
         "outputs": ["order_counts", "checked"],
     }
-    status, body = _post(checks_client, {**request, "params": {"fail": True}})
+    status, body = post_run(checks_client, {**request, "params": {"fail": True}})
     assert status == 200
     assert body["status"] == "failure"
     assert body["error"] == {
         "type": "RuntimeError",
         "message": "checkpoint failed on purpose",
     }
-    status, body = _post(checks_client, request)
+    status, body = post_run(checks_client, request)
     assert status == 200, body
     assert body["outputs"] == {"order_counts": {"small": 2, "large": 1}, "checked": 2}
 
 
 def test_only_the_served_pipelines_run(checks_client: TestClient) -> None:
-    status, body = _post(checks_client, {"pipeline_names": ["__default__"]})
+    status, body = post_run(checks_client, {"pipeline_names": ["__default__"]})
     assert status == 200
     assert body["status"] == "failure"
     assert "['checks', 'extras', 'orders']" in body["error"]["message"]

@@ -8,7 +8,6 @@ import decimal
 import enum
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from _example import copy_example
 from click.testing import CliRunner
 from kedro.framework.cli.server import server_start as kedro_server_start
 from kedro.framework.startup import bootstrap_project
@@ -29,7 +29,6 @@ from pydantic import BaseModel
 
 from kedro_runtime import KedroSession, RuntimeParamsError
 from kedro_runtime.server import warm_session
-from kedro_runtime.server.app import parse_params, redact
 from kedro_runtime.server.cli import commands
 from kedro_runtime.server.codec import (
     DecodeError,
@@ -39,18 +38,20 @@ from kedro_runtime.server.codec import (
     encode_output,
     encode_outputs,
 )
+from kedro_runtime.server.execute import parse_params, redact
 from kedro_runtime.server.project import ServerStartError, _data_kind
+from kedro_runtime.server.protocol import request_timeout
 from kedro_runtime.server.settings import (
     API_KEY_ENV,
     DEFAULT_MAX_REQUEST_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
     MAX_REQUEST_BYTES_ENV,
     PIPELINES_ENV,
     PROJECT_PATH_ENV,
+    REQUEST_TIMEOUT_ENV,
     ServerSettings,
     ServerSettingsError,
 )
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orders"
 
 
 class _MyCSV(CSVDataset):
@@ -374,8 +375,7 @@ def test_bad_option_combinations_are_refused(
 
 
 def test_kedro_server_start_in_a_project_is_ours(tmp_path: Path) -> None:
-    project = tmp_path / "orders"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__"))
+    project = copy_example(tmp_path / "orders")
     bootstrap_project(project)
     result = subprocess.run(
         [str(Path(sys.executable).with_name("kedro")), "server", "start", "--help"],
@@ -390,7 +390,12 @@ def test_kedro_server_start_in_a_project_is_ours(tmp_path: Path) -> None:
     assert "from kedro-runtime" in result.stdout
     for option in ("--host", "--port", "--reload", "--env", "--conf-source"):
         assert option in result.stdout
-    for option in ("--workers", "--pipelines", "--max-request-bytes"):
+    for option in (
+        "--workers",
+        "--pipelines",
+        "--max-request-bytes",
+        "--request-timeout",
+    ):
         assert option in result.stdout
 
 
@@ -439,3 +444,21 @@ def test_warm_session_can_trust_its_callers(project_path: Path) -> None:
     ) as session:
         session.run(runtime_params={"region": "west"})
     assert (project_path / "data" / "08_reporting" / "summary_west.csv").exists()
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "soon", "nan"])
+def test_a_request_timeout_that_is_not_positive_is_refused(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv(REQUEST_TIMEOUT_ENV, raw)
+    with pytest.raises(ValueError, match=REQUEST_TIMEOUT_ENV):
+        request_timeout()
+
+
+def test_the_request_timeout_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(REQUEST_TIMEOUT_ENV, "2.5")
+    assert request_timeout() == 2.5
+    monkeypatch.delenv(REQUEST_TIMEOUT_ENV)
+    assert request_timeout() == DEFAULT_REQUEST_TIMEOUT

@@ -5,53 +5,20 @@ Expected values are computed by calling the project's node functions directly.
 
 from __future__ import annotations
 
-import importlib
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pandas as pd
 import pytest
+from _example import PROJECT_PARAMS, expected_run, node_functions, raw
 from kedro import KedroDeprecationWarning
 from kedro.io import MemoryDataset
 from kedro_datasets.pandas import CSVDataset
 
 from kedro_runtime import KedroSession
-
-PROJECT_PARAMS: dict[str, Any] = {
-    "vat_rate": 0.2,
-    "factor": 1.0,
-    "derived": 1.0,
-    "currency": "EUR",
-    "top_n": 3,
-    "discount": {"threshold": 100, "rate": 0.1},
-}
-
-
-def node_functions(project: Path) -> ModuleType:
-    """The orders node functions of a bootstrapped copy of the example project."""
-    package = "orders_demo" if project.name == "orders" else project.name
-    return importlib.import_module(f"{package}.pipelines.orders.nodes")
-
-
-def expected(
-    nodes: ModuleType, orders: pd.DataFrame, prices: pd.DataFrame, **params: Any
-) -> tuple[pd.DataFrame, str]:
-    """``summary`` and ``headline`` from the node functions, with ``params``."""
-    p = {**PROJECT_PARAMS, **params}
-    priced = nodes.price_orders(nodes.clean_orders(orders), prices)
-    revenue = nodes.add_revenue(priced, vat_rate=p["vat_rate"], factor=p["factor"])
-    discounted = nodes.apply_discount(revenue, p["discount"])
-    summary = nodes.summarise(discounted, top_n=p["top_n"])
-    return summary, nodes.headline(summary, p["currency"], p["derived"])
-
-
-def raw(project: Path, name: str) -> pd.DataFrame:
-    """A raw CSV of the project."""
-    return pd.read_csv(project / "data" / "01_raw" / f"{name}.csv")
 
 
 def to_summary(session: KedroSession, **kwargs: Any) -> pd.DataFrame:
@@ -78,15 +45,6 @@ def other_orders() -> pd.DataFrame:
     )
 
 
-@pytest.fixture
-def fast_switching() -> Iterator[None]:
-    """Switch threads as often as possible, so races show instead of hiding."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(interval)
-
-
 # --- runtime data and runtime params -------------------------------------------
 
 
@@ -96,8 +54,8 @@ def test_two_different_runs_then_a_plain_run_gives_project_results(
     nodes: ModuleType,
     orders: pd.DataFrame,
     other_orders: pd.DataFrame,
+    prices: pd.DataFrame,
 ) -> None:
-    prices = raw(project_path, "prices")
     first = session.run(
         runtime_data={"orders": orders}, runtime_params={"factor": 2, "top_n": 1}
     )
@@ -111,21 +69,23 @@ def test_two_different_runs_then_a_plain_run_gives_project_results(
     second_headline = second["headline"].load()
     assert (
         first_headline
-        == expected(nodes, orders, prices, factor=2, derived=2, top_n=1)[1]
+        == expected_run(nodes, orders, prices, factor=2, derived=2, top_n=1).headline
     )
     assert (
         second_headline
-        == expected(nodes, other_orders, prices, vat_rate=0.0, currency="USD")[1]
+        == expected_run(
+            nodes, other_orders, prices, vat_rate=0.0, currency="USD"
+        ).headline
     )
     assert first_headline != second_headline
     assert (
         third["headline"].load()
-        == expected(nodes, raw(project_path, "orders"), prices)[1]
+        == expected_run(nodes, raw(project_path, "orders"), prices).headline
     )
     # The summary file on disk is the last run's: the project's own.
     on_disk = pd.read_csv(project_path / "data" / "08_reporting" / "summary_all.csv")
     pd.testing.assert_frame_equal(
-        on_disk, expected(nodes, raw(project_path, "orders"), prices)[0]
+        on_disk, expected_run(nodes, raw(project_path, "orders"), prices).summary
     )
 
 
@@ -144,18 +104,17 @@ def test_injected_dataset_object_is_used_as_is(
             "prices": CSVDataset(filepath=str(csv)),
         },
     )
-    pd.testing.assert_frame_equal(summary, expected(nodes, orders, prices)[0])
+    pd.testing.assert_frame_equal(summary, expected_run(nodes, orders, prices).summary)
     # The next run reads the project's prices again.
     pd.testing.assert_frame_equal(
         to_summary(session, runtime_data={"orders": orders}),
-        expected(nodes, orders, raw(project_path, "prices"))[0],
+        expected_run(nodes, orders, raw(project_path, "prices")).summary,
     )
 
 
 def test_run_params_win_over_create_params_which_win_over_config(
-    project_path: Path, nodes: ModuleType, orders: pd.DataFrame
+    project_path: Path, nodes: ModuleType, orders: pd.DataFrame, prices: pd.DataFrame
 ) -> None:
-    prices = raw(project_path, "prices")
     with KedroSession.create(
         project_path, runtime_params={"factor": 3, "currency": "GBP"}
     ) as session:
@@ -166,11 +125,15 @@ def test_run_params_win_over_create_params_which_win_over_config(
 
     assert (
         run_level
-        == expected(nodes, orders, prices, factor=5, derived=5, currency="GBP")[1]
+        == expected_run(
+            nodes, orders, prices, factor=5, derived=5, currency="GBP"
+        ).headline
     )
     assert (
         create_level
-        == expected(nodes, orders, prices, factor=3, derived=3, currency="GBP")[1]
+        == expected_run(
+            nodes, orders, prices, factor=3, derived=3, currency="GBP"
+        ).headline
     )
     assert "GBP" in run_level
     assert "(factor 5)" in run_level
@@ -178,9 +141,8 @@ def test_run_params_win_over_create_params_which_win_over_config(
 
 
 def test_dotted_keys_nest_and_deep_merge_across_create_and_run(
-    project_path: Path, nodes: ModuleType, orders: pd.DataFrame
+    project_path: Path, nodes: ModuleType, orders: pd.DataFrame, prices: pd.DataFrame
 ) -> None:
-    prices = raw(project_path, "prices")
     with KedroSession.create(
         project_path, runtime_params={"discount.rate": 0.5}
     ) as session:
@@ -198,23 +160,28 @@ def test_dotted_keys_nest_and_deep_merge_across_create_and_run(
 
     pd.testing.assert_frame_equal(
         both,
-        expected(nodes, orders, prices, discount={"threshold": 0, "rate": 0.5})[0],
+        expected_run(
+            nodes, orders, prices, discount={"threshold": 0, "rate": 0.5}
+        ).summary,
     )
     pd.testing.assert_frame_equal(
         create_only,
-        expected(nodes, orders, prices, discount={"threshold": 100, "rate": 0.5})[0],
+        expected_run(
+            nodes, orders, prices, discount={"threshold": 100, "rate": 0.5}
+        ).summary,
     )
     pd.testing.assert_frame_equal(
         mixed,
-        expected(nodes, orders, prices, discount={"threshold": 50, "rate": 0.25})[0],
+        expected_run(
+            nodes, orders, prices, discount={"threshold": 50, "rate": 0.25}
+        ).summary,
     )
     assert not both.equals(create_only)
 
 
 def test_dotted_key_reaches_nested_parameter_dataset(
-    session: KedroSession, hook_recorder: Callable[[KedroSession], Any]
+    session: KedroSession, recorder: Any
 ) -> None:
-    recorder = hook_recorder(session)
     session.run(runtime_params={"discount.rate": 0.75})
     catalog = recorder.calls_of("before_pipeline_run")[0]["catalog"]
     assert catalog.load("params:discount.rate") == 0.75
@@ -224,9 +191,12 @@ def test_dotted_key_reaches_nested_parameter_dataset(
 
 
 def test_interpolated_parameter_sees_the_runs_factor(
-    session: KedroSession, project_path: Path, nodes: ModuleType, orders: pd.DataFrame
+    session: KedroSession,
+    project_path: Path,
+    nodes: ModuleType,
+    orders: pd.DataFrame,
+    prices: pd.DataFrame,
 ) -> None:
-    prices = raw(project_path, "prices")
     four = session.run(runtime_data={"orders": orders}, runtime_params={"factor": 4})
     plain = session.run(runtime_data={"orders": orders})
     explicit = session.run(
@@ -235,7 +205,7 @@ def test_interpolated_parameter_sees_the_runs_factor(
 
     assert (
         four["headline"].load()
-        == expected(nodes, orders, prices, factor=4, derived=4)[1]
+        == expected_run(nodes, orders, prices, factor=4, derived=4).headline
     )
     assert four["headline"].load().endswith("(factor 4)")
     assert plain["headline"].load().endswith("(factor 1.0)")
@@ -251,9 +221,9 @@ def test_runtime_params_in_catalog_path_apply_to_that_run_only(
     nodes: ModuleType,
     orders: pd.DataFrame,
     other_orders: pd.DataFrame,
+    prices: pd.DataFrame,
 ) -> None:
     reporting = project_path / "data" / "08_reporting"
-    prices = raw(project_path, "prices")
 
     session.run(runtime_data={"orders": orders})
     assert (reporting / "summary_all.csv").exists()
@@ -266,18 +236,19 @@ def test_runtime_params_in_catalog_path_apply_to_that_run_only(
     assert not (reporting / "summary_all.csv").exists()
     pd.testing.assert_frame_equal(
         pd.read_csv(reporting / "summary_eu.csv"),
-        expected(nodes, other_orders, prices)[0],
+        expected_run(nodes, other_orders, prices).summary,
     )
-    assert eu["headline"].load() == expected(nodes, other_orders, prices)[1]
+    assert eu["headline"].load() == expected_run(nodes, other_orders, prices).headline
 
     session.run(runtime_data={"orders": orders})
     pd.testing.assert_frame_equal(
-        pd.read_csv(reporting / "summary_all.csv"), expected(nodes, orders, prices)[0]
+        pd.read_csv(reporting / "summary_all.csv"),
+        expected_run(nodes, orders, prices).summary,
     )
     # The eu file was written once, by the eu run, and never touched again.
     pd.testing.assert_frame_equal(
         pd.read_csv(reporting / "summary_eu.csv"),
-        expected(nodes, other_orders, prices)[0],
+        expected_run(nodes, other_orders, prices).summary,
     )
     assert sorted(p.name for p in reporting.glob("summary_*.csv")) == [
         "summary_all.csv",
@@ -303,7 +274,7 @@ def test_catalog_runtime_param_from_create_and_overridden_by_run(
 
 
 def test_extra_params_in_create_warns_and_acts_as_runtime_params(
-    project_path: Path, nodes: ModuleType, orders: pd.DataFrame
+    project_path: Path, nodes: ModuleType, orders: pd.DataFrame, prices: pd.DataFrame
 ) -> None:
     with pytest.warns(KedroDeprecationWarning, match="runtime_params"):
         session = KedroSession.create(project_path, extra_params={"factor": 6})
@@ -313,13 +284,16 @@ def test_extra_params_in_create_warns_and_acts_as_runtime_params(
         current = session.run(runtime_data={"orders": orders})["headline"].load()
     assert deprecated == current
     assert (
-        deprecated
-        == expected(nodes, orders, raw(project_path, "prices"), factor=6, derived=6)[1]
+        deprecated == expected_run(nodes, orders, prices, factor=6, derived=6).headline
     )
 
 
 def test_extra_params_in_run_warns_and_acts_as_runtime_params(
-    session: KedroSession, project_path: Path, nodes: ModuleType, orders: pd.DataFrame
+    session: KedroSession,
+    project_path: Path,
+    nodes: ModuleType,
+    orders: pd.DataFrame,
+    prices: pd.DataFrame,
 ) -> None:
     with pytest.warns(KedroDeprecationWarning, match="runtime_params"):
         deprecated = session.run(
@@ -331,12 +305,12 @@ def test_extra_params_in_run_warns_and_acts_as_runtime_params(
     assert deprecated["headline"].load() == current["headline"].load()
     assert (
         deprecated["headline"].load()
-        == expected(
+        == expected_run(
             nodes,
             orders,
-            raw(project_path, "prices"),
+            prices,
             discount={"threshold": 100, "rate": 0.3},
-        )[1]
+        ).headline
     )
 
 
@@ -347,9 +321,8 @@ def test_injected_intermediate_skips_its_producing_node(
     session: KedroSession,
     project_path: Path,
     nodes: ModuleType,
-    hook_recorder: Callable[[KedroSession], Any],
+    recorder: Any,
 ) -> None:
-    recorder = hook_recorder(session)
     with_revenue = pd.DataFrame(
         {
             "region": ["north", "south", "south"],
@@ -427,9 +400,9 @@ def test_versioned_output_gets_one_version_per_run(
     nodes: ModuleType,
     hook_recorder: Callable[[KedroSession], Any],
     fast_switching: None,
+    prices: pd.DataFrame,
 ) -> None:
     versions = versioned_headline_project(project_path)
-    prices = raw(project_path, "prices")
     results: list[tuple[int, Any]] = []
     errors: list[BaseException] = []
     sequential_runs, threads, runs_per_thread = 200, 8, 25
@@ -476,7 +449,7 @@ def test_versioned_output_gets_one_version_per_run(
     for size, output in results:
         assert (
             output["headline"].load()
-            == expected(nodes, orders_of_size(size), prices)[1]
+            == expected_run(nodes, orders_of_size(size), prices).headline
         )
 
 
@@ -486,10 +459,9 @@ def test_versioned_output_gets_one_version_per_run(
 def test_reload_picks_up_edited_parameters(
     session: KedroSession,
     project_path: Path,
-    hook_recorder: Callable[[KedroSession], Any],
+    recorder: Any,
     orders: pd.DataFrame,
 ) -> None:
-    recorder = hook_recorder(session)
     parameters = project_path / "conf" / "base" / "parameters.yml"
     assert (
         session.run(runtime_data={"orders": orders})["headline"]

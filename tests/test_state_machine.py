@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 import yaml
 from _catalog_state import CatalogState
+from _session import base_catalog, built_base_catalog, hook_manager
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -715,7 +716,7 @@ class SessionMachine(RuleBasedStateMachine):
 
     @invariant()
     def base_catalog_is_untouched(self) -> None:
-        if self.session is None or self.live._project is None:
+        if self.session is None or built_base_catalog(self.live) is None:
             return
         built = len(self.recorder.calls_of("after_catalog_created"))
         if self.base is None:
@@ -728,10 +729,10 @@ class SessionMachine(RuleBasedStateMachine):
             # Entries only a default run reads stay lazy until then: build them all
             # now, so that the snapshot is the base every later run shares.
             self.live.warm_up()
-            self.base = CatalogState.take(self.live.base_catalog())
+            self.base = CatalogState.take(base_catalog(self.live))
         assert built == self.catalogs_built, "base catalog built again without reload"
         base = self.base.catalog
-        assert self.live.base_catalog() is base, "base catalog replaced"
+        assert base_catalog(self.live) is base, "base catalog replaced"
         self.base.assert_unchanged()
         assert self.seen is not None
         assert base.load("parameters") == effective_params(
@@ -752,7 +753,7 @@ class SessionMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         if self.session is not None:
-            self.session._hook_manager.unregister(self.recorder)
+            hook_manager(self.session).unregister(self.recorder)
             self.session.close()
 
 
@@ -860,8 +861,7 @@ def test_runs_that_skip_nodes_do_not_leave_the_base_half_built(
     )
     with KedroSession.create(project) as session:
         session.run(runtime_data={"clean_orders": clean})
-        assert session._project is not None
-        base = session.base_catalog()
+        base = base_catalog(session)
         assert "orders" in base._datasets, "the base entry 'orders' was not built"
         state = CatalogState.take(base)
         plain = session.run()

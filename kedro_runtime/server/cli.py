@@ -10,6 +10,7 @@ Kedro's own) and adds:
   before it accepts requests; a worker that dies is replaced.
 - ``--pipelines a,b``: the pipelines to serve (default: every registered one).
 - ``--max-request-bytes N``: the largest request body accepted.
+- ``--request-timeout S``: seconds a client has to send a complete request.
 
 The API key comes from the ``KEDRO_RUNTIME_API_KEY`` environment variable, never
 from the command line (where other users of the machine could read it).
@@ -29,15 +30,19 @@ from kedro.framework.startup import ProjectMetadata
 from .settings import (
     CONF_SOURCE_ENV,
     DEFAULT_MAX_REQUEST_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
     ENV_ENV,
     ENV_VARIABLES,
     MAX_REQUEST_BYTES_ENV,
     PIPELINES_ENV,
     PROJECT_PATH_ENV,
+    REQUEST_TIMEOUT_ENV,
 )
 
 APP_FACTORY = "kedro_runtime.server.app:create_app"
 """What uvicorn imports in every worker: it reads its settings from the environment."""
+HTTP_PROTOCOL = "kedro_runtime.server.protocol:RequestTimeoutProtocol"
+"""uvicorn's HTTP/1.1 protocol, with the request timeout."""
 
 _MISSING_EXTRA = (
     "`kedro server start` from kedro-runtime needs FastAPI and uvicorn. Install "
@@ -85,6 +90,17 @@ def _options() -> list[click.Parameter]:
             default=DEFAULT_MAX_REQUEST_BYTES,
             show_default=True,
             help="Largest request body accepted; larger ones get 413.",
+        ),
+        click.Option(
+            ["--request-timeout"],
+            type=click.FloatRange(min=0, min_open=True),
+            default=DEFAULT_REQUEST_TIMEOUT,
+            show_default=True,
+            help=(
+                "Seconds a client has to send a complete request (headers and "
+                "body) after connecting or after its previous response; slower "
+                "connections are closed."
+            ),
         ),
     ]
 
@@ -155,9 +171,11 @@ def start(metadata: ProjectMetadata, /, **options: Any) -> None:
     if options["pipelines"]:
         os.environ[PIPELINES_ENV] = ",".join(options["pipelines"])
     os.environ[MAX_REQUEST_BYTES_ENV] = str(options["max_request_bytes"])
+    os.environ[REQUEST_TIMEOUT_ENV] = str(options["request_timeout"])
     uvicorn.run(
         APP_FACTORY,
         factory=True,
+        http=HTTP_PROTOCOL,
         host=options["host"],
         port=options["port"],
         reload=reload,

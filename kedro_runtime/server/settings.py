@@ -24,11 +24,15 @@ PIPELINES_ENV = "KEDRO_RUNTIME_SERVER_PIPELINES"
 """Comma-separated names of the pipelines to serve (default: every registered one)."""
 MAX_REQUEST_BYTES_ENV = "KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES"
 """The largest request body accepted, in bytes."""
+REQUEST_TIMEOUT_ENV = "KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT"
+"""Seconds a client has to send a complete request (``kedro server start`` only)."""
 API_KEY_ENV = "KEDRO_RUNTIME_API_KEY"
 """The API key clients must send; unset or empty for no key."""
 
 DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
 """10 MiB: about 100,000 rows of a small table as JSON records."""
+DEFAULT_REQUEST_TIMEOUT = 60.0
+"""Seconds a client has to send a complete request: ample for 10 MiB on a slow link."""
 
 ENV_VARIABLES = (
     PROJECT_PATH_ENV,
@@ -36,6 +40,7 @@ ENV_VARIABLES = (
     CONF_SOURCE_ENV,
     PIPELINES_ENV,
     MAX_REQUEST_BYTES_ENV,
+    REQUEST_TIMEOUT_ENV,
 )
 """What ``kedro server start`` sets for its workers (the API key is never set by
 the command: it comes from the environment the command runs in)."""

@@ -1,0 +1,340 @@
+"""Request execution: a ``POST /run`` or ``GET /snapshot`` request on the warm session.
+
+:func:`execute_run` answers ``POST /run`` and :func:`execute_snapshot` answers
+``GET /snapshot``. :func:`run_arguments` is the one place that turns a request
+body into the arguments of ``session.run``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import traceback
+from typing import Any
+
+import click
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from kedro.framework.project import pipelines as registered_pipelines
+from kedro.inspection import get_project_snapshot
+
+from .. import _kedro_private as private
+from ..errors import RuntimeDataError, RuntimeParamsError
+from ..run_id import generate_run_id
+from ..session import CONFIG_LOCK
+from ..untrusted import check_untrusted_params
+from .codec import DecodeError, EncodeError, encode_outputs
+from .models import (
+    ErrorDetail,
+    Problem,
+    RunFailure,
+    RunRequest,
+    SnapshotFailure,
+    SnapshotSuccess,
+)
+from .project import RunnerNotAllowedError, ServedProject
+
+logger = logging.getLogger(__name__)
+
+_CREDENTIALS_IN_URL = re.compile(r"(?P<scheme>[A-Za-z][\w+.-]*://)[^/\s@]+@")
+
+
+class SafeJSONResponse(JSONResponse):
+    """A JSON response that can echo any string a request sent.
+
+    JSON text may hold a lone surrogate (``"\\ud800"``), which has no UTF-8
+    form: such a body is written with ASCII escapes instead of failing (500).
+    """
+
+    def render(self, content: Any) -> bytes:
+        """The body's bytes: UTF-8, or ASCII escapes if it holds a lone surrogate.
+
+        Args:
+            content: The body.
+
+        Returns:
+            The JSON bytes.
+        """
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            text = json.dumps(content, allow_nan=False, separators=(",", ":"))
+            return text.encode("ascii")
+
+
+async def refuse_invalid_request(request: Request, exc: Exception) -> SafeJSONResponse:
+    """FastAPI's answer to a body or query that does not validate (422).
+
+    The same body as FastAPI's own handler, written with
+    :class:`SafeJSONResponse`.
+
+    Args:
+        request: The request.
+        exc: The validation error.
+
+    Returns:
+        The 422 response.
+    """
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return SafeJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+def _problem(kind: str, loc: list[str | int], message: str) -> SafeJSONResponse:
+    body = Problem.model_validate(
+        {"detail": [{"type": kind, "loc": loc, "msg": message}]}
+    )
+    return SafeJSONResponse(body.model_dump(), status_code=422)
+
+
+class _Refused(Exception):
+    """A request that cannot be used: answered with 422."""
+
+    def __init__(self, kind: str, loc: list[str | int], message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.loc = loc
+
+
+def execute_run(served: ServedProject, body: RunRequest) -> Response:
+    """Answer ``POST /run``: run the request on the warm session.
+
+    Args:
+        served: The started project.
+        body: The request.
+
+    Returns:
+        ``success`` with the outputs asked for; ``failure`` (still 200, as
+        Kedro's server) when the run fails; 422 when the request cannot be used.
+    """
+    run_id = generate_run_id()
+    started = time.perf_counter()
+    try:
+        encoded = _run_and_encode(served, body, run_id)
+    except _Refused as refused:
+        return _problem(refused.kind, refused.loc, str(refused))
+    except Exception as exc:
+        return _failure(run_id, started, exc)
+    duration = round((time.perf_counter() - started) * 1000, 2)
+    content = (
+        f'{{"status":"success","run_id":{json.dumps(run_id)},'
+        f'"duration_ms":{duration},"outputs":{encoded}}}'
+    )
+    return Response(content, media_type="application/json")
+
+
+def _run_and_encode(served: ServedProject, body: RunRequest, run_id: str) -> str:
+    """Run the request; the JSON text of the outputs it asks for.
+
+    Args:
+        served: The started project.
+        body: The request.
+        run_id: The id of this run.
+
+    Returns:
+        The JSON text of ``{output name: value}``.
+
+    Raises:
+        _Refused: If the request cannot be used (422).
+        Exception: Whatever the run raised (a failed run).
+    """
+    try:
+        data = served.decode(body.runtime_data or {})
+    except DecodeError as exc:
+        raise _Refused(
+            "runtime_data", ["body", "runtime_data", exc.name], str(exc)
+        ) from exc
+    wanted = body.outputs or []
+    known = set().union(*(info.datasets for info in served.pipelines.values()))
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise _Refused(
+            "outputs",
+            ["body", "outputs", unknown[0]],
+            f"{unknown} are not datasets of the served pipelines. Their outputs: "
+            f"{_outputs_by_pipeline(served)}.",
+        )
+    arguments = run_arguments(served, body, data, run_id)
+    try:
+        result = served.session.run(**arguments)
+    except RuntimeDataError as exc:
+        raise _Refused("runtime_data", ["body", "runtime_data"], str(exc)) from exc
+    except RuntimeParamsError as exc:
+        raise _Refused("params", ["body", "params"], str(exc)) from exc
+    missing = [name for name in wanted if name not in result]
+    if missing:
+        raise _Refused(
+            "outputs",
+            ["body", "outputs", missing[0]],
+            f"{missing} are not outputs of this run (datasets that no node of the "
+            f"run reads), so they are not kept; this run's outputs are "
+            f"{sorted(result)}. Stop the run at a dataset with `to_outputs` to get "
+            f"it back.",
+        )
+    values = {name: result[name].load() for name in wanted}
+    try:
+        return encode_outputs(values)
+    except EncodeError as exc:
+        raise _Refused("outputs", ["body", "outputs", exc.name], str(exc)) from exc
+
+
+def run_arguments(
+    served: ServedProject, body: RunRequest, data: dict[str, Any], run_id: str
+) -> dict[str, Any]:
+    """The keyword arguments of ``session.run`` for a request.
+
+    The one place that maps the request's fields to the session's run.
+
+    Args:
+        served: The started project.
+        body: The request.
+        data: The request's ``runtime_data``, decoded.
+        run_id: The id of this run.
+
+    Returns:
+        The arguments, by name.
+
+    Raises:
+        ValueError: If a pipeline is not served or the runner is not allowed.
+    """
+    return {
+        "pipeline_names": served.check_pipelines(body.pipeline_names),
+        "tags": body.tags or None,
+        "runner": served.runner(body.runner, body.is_async),
+        "node_names": body.node_names or None,
+        "from_nodes": body.from_nodes,
+        "to_nodes": body.to_nodes,
+        "from_inputs": body.from_inputs,
+        "to_outputs": body.to_outputs,
+        "load_versions": body.load_versions,
+        "namespaces": body.namespaces,
+        "only_missing_outputs": body.only_missing_outputs,
+        "runtime_data": data or None,
+        "runtime_params": body.params,
+        "run_id": run_id,
+    }
+
+
+def _failure(run_id: str, started: float, exc: Exception) -> SafeJSONResponse:
+    duration = round((time.perf_counter() - started) * 1000, 2)
+    message = redact(str(exc))
+    logger.error(
+        "Run %s failed: %s\n%s",
+        run_id,
+        message,
+        redact("".join(traceback.format_exception(exc))),
+    )
+    body = RunFailure(
+        status="failure",
+        run_id=run_id,
+        duration_ms=duration,
+        error=ErrorDetail(type=_error_type(exc), message=message),
+    )
+    return SafeJSONResponse(body.model_dump())
+
+
+def _error_type(exc: Exception) -> str:
+    """The ``error.type`` of a failed run: what Kedro's server would report.
+
+    Kedro's server refuses a runner with a ``ValueError``, or fails to import
+    it with an ``ImportError`` or ``AttributeError``; clients check that name.
+    """
+    if isinstance(exc, RunnerNotAllowedError):
+        cause = exc.__cause__
+        found = isinstance(cause, ImportError | AttributeError)
+        return type(cause).__qualname__ if found else ValueError.__qualname__
+    return type(exc).__qualname__
+
+
+def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONResponse:
+    """Answer ``GET /snapshot``: Kedro's description of the project.
+
+    Args:
+        served: The started project.
+        params: The ``params`` query value (``key=value`` items), if any.
+
+    Returns:
+        ``success`` with the snapshot; ``failure`` naming what went wrong; 422
+        when the params cannot be parsed or are refused.
+    """
+    try:
+        runtime_params = parse_params(params) if params else None
+        if runtime_params:
+            check_untrusted_params(runtime_params, {}, ())
+    except (ValueError, RuntimeParamsError) as exc:
+        return _problem("params", ["query", "params"], str(exc))
+    try:
+        with CONFIG_LOCK:
+            registered_pipelines.set_requested(None)
+            snap = get_project_snapshot(
+                metadata=served.metadata,
+                env=served.env,
+                conf_source=served.conf_source,
+                runtime_params=runtime_params,
+            )
+    except Exception as exc:
+        message = redact(str(exc))
+        logger.error("Snapshot failed: %s", message)
+        failure = SnapshotFailure(
+            status="failure",
+            error=ErrorDetail(type=type(exc).__qualname__, message=message),
+        )
+        return SafeJSONResponse(failure.model_dump())
+    success = SnapshotSuccess(
+        status="success",
+        metadata=snap.metadata,
+        pipelines=snap.pipelines,
+        datasets=snap.datasets,
+        parameters=snap.parameters,
+    )
+    return SafeJSONResponse(success.model_dump(mode="json"))
+
+
+def parse_params(value: str) -> dict[str, Any]:
+    """Parse ``key=value,a.b=2`` as ``kedro run --params`` does.
+
+    Args:
+        value: The items.
+
+    Returns:
+        The parameters, nested at dots, with typed values.
+
+    Raises:
+        ValueError: If an item is not ``key=value`` or a value cannot be parsed.
+    """
+    option = click.Option(["--params"])
+    context = click.Context(click.Command("snapshot", params=[option]))
+    try:
+        parsed = private.split_params(context, option, value)
+    except click.ClickException as exc:
+        raise _invalid_params(value, exc.format_message()) from exc
+    except Exception as exc:  # a value YAML or OmegaConf cannot parse
+        reason = " ".join(str(exc).split())
+        raise _invalid_params(value, f"a value cannot be parsed ({reason}).") from exc
+    return dict(parsed or {})
+
+
+def _invalid_params(value: str, reason: str) -> ValueError:
+    return ValueError(
+        f"Invalid 'params' value '{value}': {reason} Send key=value items separated "
+        f"by commas, e.g. 'version=02,model.lr=0.01'."
+    )
+
+
+def redact(text: str) -> str:
+    """Hide the user and password of URLs (``s3://key:secret@bucket``) in ``text``.
+
+    Args:
+        text: A message or traceback.
+
+    Returns:
+        The text with ``scheme://***@`` in place of URL credentials.
+    """
+    return _CREDENTIALS_IN_URL.sub(r"\g<scheme>***@", text)
+
+
+def _outputs_by_pipeline(served: ServedProject) -> dict[str, list[str]]:
+    return {name: list(info.outputs) for name, info in served.pipelines.items()}
