@@ -20,8 +20,7 @@ Private APIs used:
       ``MemoryDataset`` for a value).
     - ``KedroContext._get_catalog`` and ``KedroContext._pipelines_to_validate``.
     - ``KedroSession._hook_manager``, ``_package_name`` and ``_project_path``
-      (attributes Kedro's base session sets, read by kedro-runtime's subclass),
-      and ``kedro.framework.hooks.manager._create_hook_manager`` (benchmarks).
+      (attributes Kedro's base session sets, read by kedro-runtime's subclass).
     - ``kedro.framework.context.context._convert_paths_to_absolute_posix``.
     - ``OmegaConfigLoader._read_raw_config``, ``_resolve_from_raw_config``,
       ``_runtime_params_oc``, ``_runtime_params_hits`` and
@@ -369,14 +368,6 @@ def session_project_path(session: Any) -> Path:
     """``KedroSession._project_path``: the project's root folder."""
     path: Path = session._project_path
     return path
-
-
-def create_hook_manager() -> PluginManager:
-    """``kedro.framework.hooks.manager._create_hook_manager``: a new hook manager
-    with Kedro's hook specifications, and no hook registered."""
-    from kedro.framework.hooks.manager import _create_hook_manager  # noqa: PLC0415
-
-    return _create_hook_manager()
 
 
 # === Kedro CLI: used by kedro_runtime/cli.py ====================================

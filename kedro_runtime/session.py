@@ -44,7 +44,7 @@ CONFIG_LOCK = private.CONFIG_LOCK
 """:data:`kedro_runtime._kedro_private.CONFIG_LOCK`, under its former name."""
 
 _UNTRUSTED_ON_CREATE: ContextVar[bool] = ContextVar(
-    "kedro_runtime_untrusted_on_create", default=False
+    "untrusted_on_create", default=False
 )
 
 
@@ -81,17 +81,16 @@ class KedroSession(_KedroSession):
         """Make a session; use :meth:`create`, as with Kedro's session.
 
         Args:
-            session_id: The session's id (``create`` replaces Kedro's with a
-                generated one, see :func:`kedro_runtime.run_id.new_session_ids`).
+            session_id: The id; ``create`` gives a generated one (see run_id.py).
             *args: The other arguments of Kedro's ``KedroSession``.
-            untrusted_runtime_params: See :meth:`create`; ``None`` takes the
-                value given to the ``create`` call that makes this session.
+            untrusted_runtime_params: See :meth:`create` (``None``: its value).
             **kwargs: The keyword arguments of Kedro's ``KedroSession``.
         """
         super().__init__(session_id_for(session_id), *args, **kwargs)
-        if untrusted_runtime_params is None:
-            untrusted_runtime_params = _UNTRUSTED_ON_CREATE.get()
-        self._untrusted = bool(untrusted_runtime_params)
+        untrusted = untrusted_runtime_params
+        self._untrusted = bool(
+            _UNTRUSTED_ON_CREATE.get() if untrusted is None else untrusted
+        )
         self._hooks = private.session_hook_manager(self)
         self._package = private.session_package_name(self)
         self._root = private.session_project_path(self)
@@ -359,10 +358,8 @@ class KedroSession(_KedroSession):
     def execute(self, request: RunRequest) -> dict[str, Any]:
         """Carry out one run; what :meth:`run` does once it has a request.
 
-        Order: the pipeline is selected (the context is built first, as in
-        Kedro), the project is built on first use, the run's input is checked
-        against it, and only then is the run id reserved (a refused run does
-        not use up its id) and ``before_pipeline_run`` fired.
+        The input is checked (the context, pipelines and project are built on
+        first use) before the run id is reserved and a pipeline hook fires.
 
         Args:
             request: The run's arguments, checked.

@@ -528,10 +528,3 @@ def test_session_base_attributes(session: KedroSession, project_path: Path) -> N
     assert private.session_project_path(session) == project_path, changed(
         "KedroSession._project_path"
     )
-
-
-def test_create_hook_manager() -> None:
-    api = "kedro.framework.hooks.manager._create_hook_manager"
-    manager = private.create_hook_manager()
-    assert hasattr(manager.hook, "before_pipeline_run"), changed(api)
-    assert manager.get_plugins() == set(), changed(api)
