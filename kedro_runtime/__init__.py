@@ -7,22 +7,31 @@ from .catalog import as_dataset, is_fresh_per_run, override_catalog
 from .errors import (
     CatalogOverrideError,
     RunIdError,
+    RunIdTypeError,
     RuntimeDataError,
+    RuntimeDataTypeError,
     RuntimeParamsError,
+    RuntimeParamsTypeError,
     UntrustedParamsError,
     UntrustedParamsTypeError,
 )
+from .request import FILTERS, RunRequest
 from .run_id import generate_run_id
 from .session import KedroSession
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FILTERS",
     "CatalogOverrideError",
     "KedroSession",
     "RunIdError",
+    "RunIdTypeError",
+    "RunRequest",
     "RuntimeDataError",
+    "RuntimeDataTypeError",
     "RuntimeParamsError",
+    "RuntimeParamsTypeError",
     "UntrustedParamsError",
     "UntrustedParamsTypeError",
     "as_dataset",

@@ -19,6 +19,8 @@ Private APIs used:
     - ``kedro.io.memory_dataset._infer_copy_mode`` (the default copy mode of
       ``MemoryDataset`` for a value).
     - ``KedroContext._get_catalog`` and ``KedroContext._pipelines_to_validate``.
+    - ``KedroSession._hook_manager``, ``_package_name`` and ``_project_path``
+      (attributes Kedro's base session sets, read by kedro-runtime's subclass).
     - ``kedro.framework.context.context._convert_paths_to_absolute_posix``.
     - ``OmegaConfigLoader._read_raw_config``, ``_resolve_from_raw_config``,
       ``_runtime_params_oc``, ``_runtime_params_hits`` and
@@ -27,11 +29,18 @@ Private APIs used:
       ``kedro.framework.cli.utils._split_params``,
       ``kedro.framework.cli.project._resolve_runner_kwargs`` and
       ``KedroSession._get_config_loader``.
+
+OmegaConf resolvers are registered for the whole process, and Kedro's
+``runtime_params:`` resolver reads the runtime params of the loader that
+registered it last. Every function here that creates a config loader or
+resolves config holds :data:`CONFIG_LOCK` for its duration (callers need not,
+and may not rely on holding it for anything else). No hook runs under it.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +57,12 @@ if TYPE_CHECKING:
     from kedro.framework.context import KedroContext
     from kedro.io import DataCatalog
     from kedro.io.catalog_config_resolver import CatalogConfigResolver
+    from pluggy import PluginManager
+
+CONFIG_LOCK = threading.RLock()
+"""Held while kedro-runtime creates a config loader or resolves config: OmegaConf
+resolvers are process-global, so two resolutions at once could read each other's
+runtime params."""
 
 RawConfig = tuple[Any, ...]
 """What ``OmegaConfigLoader._read_raw_config`` returns: parsed, unresolved files."""
@@ -251,6 +266,20 @@ def build_context_catalog(
     )
 
 
+def validated_params(context: KedroContext, pipeline_names: list[str] | None) -> Any:
+    """``context.params`` validated against ``pipeline_names`` only, and cached.
+
+    Sets ``KedroContext._pipelines_to_validate`` (``None``: every registered
+    pipeline) and reads ``context.params``, which validates the parameters and
+    caches the result for that scope: a later :func:`build_context_catalog`
+    with the same names uses the cache and does not read the pipeline registry.
+    """
+    context._pipelines_to_validate = (
+        None if pipeline_names is None else list(pipeline_names)
+    )
+    return context.params
+
+
 def absolute_paths(project_path: Path, conf_catalog: dict[str, Any]) -> dict[str, Any]:
     """Kedro's ``_convert_paths_to_absolute_posix`` (relative paths -> project)."""
     return _convert_paths_to_absolute_posix(project_path, conf_catalog)
@@ -268,9 +297,20 @@ def read_raw_config(loader: Any, key: str) -> RawConfig | None:
     if not hasattr(loader, "_read_raw_config"):
         return None
     try:
-        return tuple(loader._read_raw_config(key))
+        with CONFIG_LOCK:
+            return tuple(loader._read_raw_config(key))
     except MissingConfigException:
         return None
+
+
+def load_config(loader: Any, key: str) -> Any:
+    """``loader[key]`` (public API), under :data:`CONFIG_LOCK`.
+
+    For a config loader without a cached parse (a custom loader), so that its
+    resolution does not race with another one.
+    """
+    with CONFIG_LOCK:
+        return loader[key]
 
 
 def resolve_raw_config(
@@ -285,8 +325,8 @@ def resolve_raw_config(
 
     Works on a shallow copy of ``loader`` so that the loader itself keeps its
     runtime params; registers the copy's ``runtime_params`` resolver for the
-    time of the call and the original's again afterwards. OmegaConf resolvers
-    are process-global: the caller must hold ``kedro_runtime`` 's config lock.
+    time of the call and the original's again afterwards, all under
+    :data:`CONFIG_LOCK` (OmegaConf resolvers are process-global).
 
     Resolves deep copies of the parsed files: Kedro merges them with
     ``OmegaConf.unsafe_merge``, which writes into its inputs (runtime params
@@ -301,11 +341,33 @@ def resolve_raw_config(
     resolving._runtime_params_hits = set()
     if restrict_type_selection:
         resolving.restrict_runtime_params_type_selection = True
-    resolving._register_runtime_params_resolver()
-    try:
-        return resolving._resolve_from_raw_config(key, *files)  # type: ignore[no-any-return]
-    finally:
-        loader._register_runtime_params_resolver()
+    with CONFIG_LOCK:
+        resolving._register_runtime_params_resolver()
+        try:
+            return resolving._resolve_from_raw_config(key, *files)  # type: ignore[no-any-return]
+        finally:
+            loader._register_runtime_params_resolver()
+
+
+# --- KedroSession (attributes Kedro's base class sets) ----------------------------
+
+
+def session_hook_manager(session: Any) -> PluginManager:
+    """``KedroSession._hook_manager``: the session's hook manager."""
+    manager: PluginManager = session._hook_manager
+    return manager
+
+
+def session_package_name(session: Any) -> str | None:
+    """``KedroSession._package_name``: the project's package name, if any."""
+    name: str | None = session._package_name
+    return name
+
+
+def session_project_path(session: Any) -> Path:
+    """``KedroSession._project_path``: the project's root folder."""
+    path: Path = session._project_path
+    return path
 
 
 # === Kedro CLI: used by kedro_runtime/cli.py ====================================
@@ -340,5 +402,7 @@ def resolve_runner_kwargs(
 
 def session_config_loader(session: Any) -> Any:
     """``KedroSession._get_config_loader()``: the config loader of a session,
-    built from the session's store and the project settings as Kedro does."""
-    return session._get_config_loader()
+    built from the session's store and the project settings as Kedro does
+    (under :data:`CONFIG_LOCK`: a new loader registers its resolvers)."""
+    with CONFIG_LOCK:
+        return session._get_config_loader()

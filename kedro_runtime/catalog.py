@@ -309,6 +309,31 @@ def override_catalog(
             not a string, or (when the run reads it) an override that is raw
             data cannot be copied into a ``MemoryDataset``.
     """
+    checked = (base, overrides, save_version, load_versions, catalog_class)
+    catalog_class, overrides, lazy_overrides = _checked(
+        *checked, lazy_overrides, pattern_overrides
+    )
+    save_version = save_version or private.catalog_save_version(base)
+    versions = {**private.catalog_load_versions(base), **(load_versions or {})}
+    layers = (overrides, lazy_overrides, pattern_overrides)
+    layer = _layer(base, catalog_class, *layers, versions, save_version)
+    shadowed = set(overrides) | set(lazy_overrides)
+    if shadowed:
+        logger.debug("Catalog override layer shadows %s", sorted(shadowed))
+    return layer
+
+
+def _checked(
+    base: Any,
+    overrides: Any,
+    save_version: Any,
+    load_versions: Any,
+    catalog_class: Any,
+    lazy_overrides: Any,
+    pattern_overrides: Any,
+) -> tuple[type[DataCatalog], dict[str, Any], dict[str, dict[str, Any]]]:
+    """The arguments of :func:`override_catalog`, checked: the catalog class,
+    the overrides and the lazy overrides (as dicts)."""
     if not isinstance(base, DataCatalog):
         raise CatalogOverrideError(
             f"override_catalog() needs a kedro.io.DataCatalog as base, got "
@@ -343,12 +368,21 @@ def override_catalog(
                 f"Override names must be non-empty dataset names (str), got {name!r}."
             )
     lazy_overrides = dict(lazy_overrides or {})
+    return catalog_class, overrides, lazy_overrides
 
-    save_version = save_version or private.catalog_save_version(base)
-    versions = {**private.catalog_load_versions(base), **(load_versions or {})}
+
+def _layer(
+    base: DataCatalog,
+    catalog_class: type[DataCatalog],
+    overrides: dict[str, Any],
+    lazy_overrides: dict[str, dict[str, Any]],
+    pattern_overrides: Mapping[str, dict[str, Any]] | None,
+    versions: dict[str, str],
+    save_version: str | None,
+) -> DataCatalog:
+    """The layer over ``base``: every mapping of its state reads through to the
+    base's and writes to its own."""
     fresh = _Freshener(versions, save_version)
-
-    shadowed = set(overrides) | set(lazy_overrides)
     datasets: _Layer[AbstractDataset] = _Layer(
         private.catalog_datasets(base),
         front=overrides,
@@ -376,7 +410,7 @@ def override_catalog(
         pattern_overrides,
     )
     specs, validators = private.catalog_validator_state(base)
-    layer = private.layered_catalog(
+    return private.layered_catalog(
         catalog_class,
         base,
         datasets=datasets,
@@ -387,6 +421,3 @@ def override_catalog(
         validator_specs=_Layer(specs),
         validators=_Layer(validators),
     )
-    if shadowed:
-        logger.debug("Catalog override layer shadows %s", sorted(shadowed))
-    return layer

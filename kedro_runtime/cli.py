@@ -32,21 +32,36 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 from kedro import KedroDeprecationWarning
 from kedro.framework.cli.project import run as kedro_run
-from kedro.framework.cli.utils import KedroCliError, split_string
+from kedro.framework.cli.utils import KedroCliError
 from kedro.framework.project import settings
-from kedro.framework.session import KedroSession as KedroDefaultSession
 from kedro.io import AbstractDataset, DataCatalog, DatasetError
 from kedro.utils import load_obj
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 from . import _kedro_private as private
+from .cli_options import (
+    check_no_shared_keys,
+    load_config_file,
+    split_runtime_data,
+    split_runtime_params,
+)
 from .errors import RuntimeDataError, RuntimeParamsError
+from .request import FILTERS
 from .run_id import generate_run_id
 from .session import KedroSession
+from .session_class import runtime_session_class
+
+__all__ = [
+    "check_no_shared_keys",
+    "cli",
+    "load_config_file",
+    "run",
+    "runtime_datasets",
+    "runtime_session_class",
+    "split_runtime_data",
+    "split_runtime_params",
+]
 
 RUNTIME_PARAMS_HELP = """Parameters for this run only, with the syntax and
 typing of --params: items separated by commas, key and value by an equals sign,
@@ -71,156 +86,6 @@ _NEW_OPTION_FLAGS = {
     "runtime_params": "--runtime-params",
     "runtime_data": "--runtime-data",
 }
-
-
-# --- option callbacks ------------------------------------------------------------
-
-
-def split_runtime_params(
-    ctx: click.Context, param: click.Parameter, value: Any
-) -> dict[str, Any]:
-    """Parse ``--runtime-params`` exactly as Kedro parses ``--params``.
-
-    Args:
-        ctx: The click context.
-        param: The option being parsed.
-        value: ``"k=v,a.b=2"`` from the command line, or a mapping or string
-            from a ``--config`` file.
-
-    Returns:
-        The parameters as a nested dictionary with typed values.
-
-    Raises:
-        click.BadParameter: If a ``--config`` file gives something that is
-            neither a string nor a mapping.
-    """
-    if value is None:
-        return {}
-    if not isinstance(value, str | Mapping):
-        raise click.BadParameter(
-            f"expected 'key=value,...' or a mapping, got {type(value).__name__}.",
-            ctx=ctx,
-            param=param,
-        )
-    parsed = private.split_params(
-        ctx, param, dict(value) if isinstance(value, Mapping) else value
-    )
-    return dict(parsed or {})
-
-
-def split_runtime_data(
-    ctx: click.Context, param: click.Parameter, value: Any
-) -> dict[str, str]:
-    """Parse ``--runtime-data "name=path,..."`` into dataset names and paths.
-
-    Args:
-        ctx: The click context.
-        param: The option being parsed.
-        value: The string from the command line, or a string or a mapping of
-            names to paths from a ``--config`` file.
-
-    Returns:
-        Dataset name to path, in the order given.
-
-    Raises:
-        click.BadParameter: If an item has no ``=``, an empty name or path, or a
-            name is given twice.
-    """
-    if not value:
-        return {}
-    if isinstance(value, Mapping):
-        items = [(str(name), value[name]) for name in value]
-    elif isinstance(value, str):
-        items = []
-        for item in split_string(ctx, param, value):
-            name, equals, path = item.partition("=")
-            if not equals:
-                raise click.BadParameter(
-                    f"item '{item}' must be a dataset name and a path separated by "
-                    f"'=', e.g. orders=data/01_raw/orders_march.csv.",
-                    ctx=ctx,
-                    param=param,
-                )
-            items.append((name.strip(), path.strip()))
-    else:
-        raise click.BadParameter(
-            f"expected 'name=path,...' or a mapping, got {type(value).__name__}.",
-            ctx=ctx,
-            param=param,
-        )
-    paths: dict[str, str] = {}
-    for name, path in items:
-        if not name:
-            raise click.BadParameter(
-                "a dataset name is empty; write items as name=path.",
-                ctx=ctx,
-                param=param,
-            )
-        if not isinstance(path, str) or not path.strip():
-            raise click.BadParameter(
-                f"the path for '{name}' is empty; write items as name=path.",
-                ctx=ctx,
-                param=param,
-            )
-        if name in paths:
-            raise click.BadParameter(
-                f"'{name}' is given more than once.", ctx=ctx, param=param
-            )
-        paths[name] = path.strip()
-    return paths
-
-
-def load_config_file(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    """Read ``kedro run --config FILE`` into the defaults of this command.
-
-    The file holds a ``run:`` mapping of option names (as in
-    ``kedro run --help``, with dashes as underscores) to values, for instance
-    ``runtime_params: {factor: 2}``. Options given on the command line win over
-    the file.
-
-    Args:
-        ctx: The click context.
-        param: The ``--config`` option.
-        value: The path of the file, or ``None``.
-
-    Returns:
-        ``value`` unchanged.
-
-    Raises:
-        click.BadParameter: If the file is not YAML, has no ``run`` mapping, or
-            names an option this command does not have.
-    """
-    if not value:
-        return value
-    section = ctx.command.name or "run"
-    try:
-        content = OmegaConf.to_container(OmegaConf.load(value))
-    except (OmegaConfBaseException, yaml.YAMLError, ValueError, OSError) as exc:
-        raise click.BadParameter(
-            f"cannot read '{value}' as YAML: {exc}", ctx=ctx, param=param
-        ) from exc
-    options = content.get(section) if isinstance(content, dict) else None
-    if not isinstance(options, dict):
-        raise click.BadParameter(
-            f"'{value}' must hold a '{section}:' mapping of option names to values.",
-            ctx=ctx,
-            param=param,
-        )
-    valid = sorted(
-        p.name for p in ctx.command.params if p.name and p.name != param.name
-    )
-    for key in options:
-        if key not in valid:
-            close = difflib.get_close_matches(str(key), valid, n=3)
-            hint = f" Did you mean {' or '.join(close)}?" if close else ""
-            raise click.BadParameter(
-                f"key `{key}` in '{value}' is not an option of `kedro {section}`."
-                f"{hint} Valid keys: {', '.join(valid)}.",
-                ctx=ctx,
-                param=param,
-            )
-    ctx.default_map = {**(ctx.default_map or {}), **options}
-    return value
 
 
 class RunOptionError(KedroCliError):
@@ -323,25 +188,7 @@ def run(ctx: click.Context, /, **options: Any) -> dict[str, Any]:
     return _run_with_session(ctx, session_class, options)
 
 
-def runtime_session_class() -> type[KedroSession] | None:
-    """The session class ``kedro run`` uses for this project.
-
-    Returns:
-        ``settings.SESSION_CLASS`` if it is a kedro-runtime session,
-        :class:`kedro_runtime.KedroSession` if it is Kedro's default session,
-        ``None`` for any other class (the built-in command runs then).
-    """
-    configured = settings.SESSION_CLASS
-    if isinstance(configured, type) and issubclass(configured, KedroSession):
-        return configured
-    if configured is KedroDefaultSession:
-        return KedroSession
-    return None
-
-
-def _run_with_session(
-    ctx: click.Context, session_class: type[KedroSession], options: dict[str, Any]
-) -> dict[str, Any]:
+def _pipeline_names(options: dict[str, Any]) -> list[str]:
     if options["pipeline"] and options["pipelines"]:
         raise RunOptionError(
             "Options '--pipeline' and '--pipelines' cannot be used together: "
@@ -352,14 +199,13 @@ def _run_with_session(
             "'--pipeline' is deprecated in Kedro and will be removed; use "
             "'--pipelines' instead.",
             KedroDeprecationWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-        pipeline_names = [options["pipeline"]]
-    else:
-        pipeline_names = list(dict.fromkeys(options["pipelines"]))
-    params: dict[str, Any] = options["params"] or {}
-    runtime_params: dict[str, Any] = options["runtime_params"] or {}
-    check_no_shared_keys(params, runtime_params)
+        return [options["pipeline"]]
+    return list(dict.fromkeys(options["pipelines"]))
+
+
+def _runner(options: dict[str, Any]) -> Any:
     runner_class = load_obj(options["runner"] or "SequentialRunner", "kedro.runner")
     try:
         runner_kwargs = private.resolve_runner_kwargs(
@@ -367,7 +213,17 @@ def _run_with_session(
         )
     except KedroCliError as exc:
         raise RunOptionError(exc.format_message()) from exc
-    runner = runner_class(**runner_kwargs)
+    return runner_class(**runner_kwargs)
+
+
+def _run_with_session(
+    ctx: click.Context, session_class: type[KedroSession], options: dict[str, Any]
+) -> dict[str, Any]:
+    pipeline_names = _pipeline_names(options)
+    params: dict[str, Any] = options["params"] or {}
+    runtime_params: dict[str, Any] = options["runtime_params"] or {}
+    check_no_shared_keys(params, runtime_params)
+    runner = _runner(options)
     load_versions: dict[str, str] = options["load_versions"] or {}
     run_id = generate_run_id()
     session = session_class.create(
@@ -378,22 +234,23 @@ def _run_with_session(
     with session:
         runtime_data: dict[str, AbstractDataset] | None = None
         if options["runtime_data"]:
-            catalog = session._base_catalog(pipeline_names or ["__default__"])
+            catalog = session.base_catalog(pipeline_names or ["__default__"])
             runtime_data = runtime_datasets(
                 catalog, options["runtime_data"], load_versions, run_id
             )
+        filters = {name: options[name] for name in FILTERS}
         try:
+            # session.run, not execute: a project's session subclass may wrap it.
             return session.run(
                 pipeline_names=pipeline_names,
-                tags=tuple(options["tags"]),
+                **{
+                    **filters,
+                    # As Kedro's command passes them.
+                    "tags": tuple(filters["tags"]),
+                    "node_names": tuple(filters["node_names"]),
+                },
                 runner=runner,
-                node_names=tuple(options["node_names"]),
-                from_nodes=options["from_nodes"],
-                to_nodes=options["to_nodes"],
-                from_inputs=options["from_inputs"],
-                to_outputs=options["to_outputs"],
                 load_versions=load_versions,
-                namespaces=options["namespaces"],
                 only_missing_outputs=options["only_missing_outputs"],
                 runtime_data=runtime_data,
                 runtime_params=runtime_params or None,
@@ -406,52 +263,6 @@ def _run_with_session(
             raise click.BadParameter(
                 str(exc), ctx=ctx, param_hint="'--runtime-params'"
             ) from exc
-
-
-def check_no_shared_keys(
-    params: Mapping[str, Any], runtime_params: Mapping[str, Any]
-) -> None:
-    """Refuse a parameter that ``--params`` and ``--runtime-params`` both set.
-
-    Keys are compared as dotted paths: ``a.b`` in one and ``a`` or ``a.b.c`` in
-    the other set the same value, so they clash too.
-
-    Args:
-        params: The parsed ``--params``.
-        runtime_params: The parsed ``--runtime-params``.
-
-    Raises:
-        click.BadParameter: Naming every clashing key.
-    """
-    ours = _leaf_paths(params)
-    theirs = _leaf_paths(runtime_params)
-    shared = sorted(
-        {
-            ".".join(a if len(a) <= len(b) else b)
-            for a in ours
-            for b in theirs
-            if a[: len(b)] == b or b[: len(a)] == a
-        }
-    )
-    if shared:
-        raise click.BadParameter(
-            f"{', '.join(shared)} given in both. Give each parameter in one of "
-            f"the two options.",
-            param_hint="'--params' and '--runtime-params'",
-        )
-
-
-def _leaf_paths(
-    params: Mapping[str, Any], prefix: tuple[str, ...] = ()
-) -> set[tuple[str, ...]]:
-    paths: set[tuple[str, ...]] = set()
-    for key, value in params.items():
-        path = (*prefix, *str(key).split("."))
-        if isinstance(value, Mapping) and value:
-            paths |= _leaf_paths(value, path)
-        else:
-            paths.add(path)
-    return paths
 
 
 # --- --runtime-data --------------------------------------------------------------

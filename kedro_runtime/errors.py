@@ -1,4 +1,9 @@
-"""Errors raised by kedro-runtime. Each message says what was wrong and what to do."""
+"""Errors raised by kedro-runtime. Each message says what was wrong and what to do.
+
+A wrong value raises one of the classes below, which are ``ValueError`` s; a
+value of the wrong type raises its ``...TypeError`` subclass, which is also a
+``TypeError``.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,28 @@ from kedro.framework.session.abstract_session import KedroSessionError
 from kedro.io.core import DatasetError
 
 
-class RuntimeDataError(KedroSessionError):
+class RuntimeDataError(KedroSessionError, ValueError):
     """``runtime_data`` names a dataset that cannot be injected into this run."""
 
 
-class RuntimeParamsError(KedroSessionError):
+class RuntimeDataTypeError(RuntimeDataError, TypeError):
+    """``runtime_data`` is not a mapping of dataset names (str)."""
+
+
+class RuntimeParamsError(KedroSessionError, ValueError):
     """``runtime_params`` (or the deprecated ``extra_params``) is not usable."""
 
 
-class RunIdError(KedroSessionError):
+class RuntimeParamsTypeError(RuntimeParamsError, TypeError):
+    """``runtime_params`` is not a mapping, or a key is not a string."""
+
+
+class RunIdError(KedroSessionError, ValueError):
     """A ``run_id`` is not a valid dataset version or was already used."""
+
+
+class RunIdTypeError(RunIdError, TypeError):
+    """A ``run_id`` is not a string."""
 
 
 class CatalogOverrideError(DatasetError):

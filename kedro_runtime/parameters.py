@@ -9,7 +9,7 @@ from typing import Any
 from kedro.validation.utils import get_typed_fields
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from .errors import RuntimeParamsError
+from .errors import RuntimeParamsError, RuntimeParamsTypeError
 
 _RUNTIME_PARAMS_VARIABLE = re.compile(r"\$\{\s*runtime_params:\s*([^,}\s]+)")
 
@@ -27,21 +27,25 @@ def nest_params(params: Mapping[str, Any] | None, *, argument: str) -> dict[str,
         A new nested dictionary.
 
     Raises:
-        RuntimeParamsError: If ``params`` is not a mapping, a key is not a
-            non-empty string, or two keys clash once nested (``"a": 1`` and
-            ``"a.b": 2``).
+        RuntimeParamsTypeError: If ``params`` is not a mapping or a key is not
+            a string.
+        RuntimeParamsError: If a key is empty or has an empty part, or two keys
+            clash once nested (``"a": 1`` and ``"a.b": 2``).
     """
     if params is None:
         return {}
     if not isinstance(params, Mapping):
-        raise RuntimeParamsError(
+        raise RuntimeParamsTypeError(
             f"`{argument}` must be a mapping of parameter names to values, got "
             f"{type(params).__name__}. Example: {argument}={{'model.alpha': 0.1}}."
         )
     nested: dict[str, Any] = {}
     for key, value in params.items():
         if not isinstance(key, str) or not key or any(not p for p in key.split(".")):
-            raise RuntimeParamsError(
+            error = (
+                RuntimeParamsError if isinstance(key, str) else RuntimeParamsTypeError
+            )
+            raise error(
                 f"`{argument}` keys must be non-empty strings such as 'alpha' or "
                 f"'model.alpha', got {key!r}."
             )

@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -149,3 +150,70 @@ def check_run_id(run_id: object) -> str:
             f"generated."
         )
     return run_id
+
+
+RUN_ID_MEMORY = 100_000
+"""How many of its latest run ids a session remembers, to refuse a reused one.
+
+Bounded so that a long-lived session does not grow with every run (about 100
+bytes an id). An older id reused for a versioned dataset is still refused by
+Kedro itself: a version that exists on disk is never overwritten."""
+
+
+class RunIds:
+    """The run ids one session has used: gives each run its own.
+
+    Thread-safe. The first run without a ``run_id`` gets the session's id, as
+    in Kedro (see :func:`claim_session_id`); later ones a generated id.
+    """
+
+    def __init__(self, session_id: str) -> None:
+        """Remember no run id yet.
+
+        Args:
+            session_id: The id of the session.
+        """
+        self._session_id = session_id
+        self._lock = threading.Lock()
+        self._used: set[str] = set()
+        self._order: deque[str] = deque()
+        self._session_id_offered = False
+
+    def __len__(self) -> int:
+        """How many run ids are remembered (at most :data:`RUN_ID_MEMORY`)."""
+        return len(self._used)
+
+    def reserve(self, run_id: str | None) -> str:
+        """Take ``run_id`` for a run, or a new id when it is ``None``.
+
+        Args:
+            run_id: A checked run id (see :func:`check_run_id`), or ``None``.
+
+        Returns:
+            The run's id.
+
+        Raises:
+            RunIdError: If ``run_id`` is one of the latest ids used.
+        """
+        with self._lock:
+            if run_id is None:
+                first = not self._session_id_offered
+                self._session_id_offered = True
+                use_session_id = (
+                    first
+                    # A caller may have passed the session id as an explicit run id.
+                    and self._session_id not in self._used
+                    and claim_session_id(self._session_id)
+                )
+                run_id = self._session_id if use_session_id else generate_run_id()
+            if run_id in self._used:
+                raise RunIdError(
+                    f"run_id '{run_id}' was already used in this session: every run "
+                    f"needs its own id (it is the save version of versioned "
+                    f"datasets). Leave run_id out to get a new one generated."
+                )
+            self._used.add(run_id)
+            self._order.append(run_id)
+            if len(self._order) > RUN_ID_MEMORY:
+                self._used.discard(self._order.popleft())
+        return run_id

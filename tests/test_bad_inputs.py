@@ -50,7 +50,9 @@ from kedro_runtime import (
     KedroSession,
     RunIdError,
     RuntimeDataError,
+    RuntimeDataTypeError,
     RuntimeParamsError,
+    RuntimeParamsTypeError,
     override_catalog,
 )
 from kedro_runtime.cli import cli
@@ -272,14 +274,14 @@ CATALOGUE: list[Bad] = [
         "data-dataframe-not-mapping",
         "run",
         lambda world: world.session.run(runtime_data=world.orders),
-        RuntimeDataError,
+        RuntimeDataTypeError,
         ("`runtime_data` must be a mapping", "got DataFrame"),
     ),
     Bad(
         "data-int-key",
         "run",
         run_with(runtime_data={1: "x"}),
-        RuntimeDataError,
+        RuntimeDataTypeError,
         ("keys must be dataset names (str)", "got 1"),
     ),
     Bad(
@@ -329,14 +331,14 @@ CATALOGUE: list[Bad] = [
         "params-nested-int-key",
         "run",
         run_with(runtime_params={"discount": {1: 0.5}}),
-        RuntimeParamsError,
+        RuntimeParamsTypeError,
         ("keys must be non-empty strings", "got 1"),
     ),
     Bad(
         "params-tuple-key",
         "run",
         run_with(runtime_params={("discount", "rate"): 0.5}),
-        RuntimeParamsError,
+        RuntimeParamsTypeError,
         ("keys must be non-empty strings", "('discount', 'rate')"),
     ),
     Bad(
@@ -364,7 +366,7 @@ CATALOGUE: list[Bad] = [
         "extra-params-not-mapping",
         "run",
         deprecated(run_with(extra_params="factor=2")),
-        RuntimeParamsError,
+        RuntimeParamsTypeError,
         ("must be a mapping", "got str"),
     ),
     # --- run(run_id=...) ---------------------------------------------------------------
@@ -552,7 +554,7 @@ CATALOGUE: list[Bad] = [
         "create-extra-params-not-mapping",
         "create",
         deprecated(create_with(extra_params=["factor", 2])),
-        RuntimeParamsError,
+        RuntimeParamsTypeError,
         ("must be a mapping", "got list"),
     ),
     # --- override_catalog() ---------------------------------------------------------------

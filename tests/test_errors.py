@@ -20,7 +20,15 @@ from kedro.framework.session.session import KedroSessionError
 from kedro.io.core import DatasetNotFoundError
 from kedro.runner import ParallelRunner, SequentialRunner, ThreadRunner
 
-from kedro_runtime import KedroSession, RunIdError, RuntimeDataError, RuntimeParamsError
+from kedro_runtime import (
+    KedroSession,
+    RunIdError,
+    RunIdTypeError,
+    RuntimeDataError,
+    RuntimeDataTypeError,
+    RuntimeParamsError,
+    RuntimeParamsTypeError,
+)
 from kedro_runtime import _kedro_private as private
 
 UNUSED_ENTRY = """
@@ -223,7 +231,7 @@ def test_some_outputs_of_a_node_injected_is_an_error(extras_guard: Guard) -> Non
 
 def test_runtime_data_not_a_mapping(guard: Guard) -> None:
     message = raised(
-        RuntimeDataError,
+        RuntimeDataTypeError,
         lambda: guard.session.run(runtime_data=[("orders", guard.orders)]),  # type: ignore[arg-type]
     )
     assert "mapping" in message
@@ -299,7 +307,7 @@ def test_both_extra_params_and_runtime_params_in_run(guard: Guard) -> None:
 @pytest.mark.parametrize("value", [["factor", 2], "factor=2", 2.0])
 def test_runtime_params_must_be_a_mapping_in_run(guard: Guard, value: object) -> None:
     message = raised(
-        RuntimeParamsError,
+        RuntimeParamsTypeError,
         lambda: guard.session.run(runtime_params=value),  # type: ignore[arg-type]
     )
     assert "mapping" in message
@@ -309,7 +317,7 @@ def test_runtime_params_must_be_a_mapping_in_run(guard: Guard, value: object) ->
 
 def test_runtime_params_must_be_a_mapping_in_create(project_path: Path) -> None:
     message = raised(
-        RuntimeParamsError,
+        RuntimeParamsTypeError,
         lambda: KedroSession.create(project_path, runtime_params="factor=2"),  # type: ignore[arg-type]
     )
     assert "mapping" in message
@@ -377,7 +385,8 @@ def test_run_id_of_a_run_rejected_for_bad_load_versions_is_not_used_up(
     "run_id", ["a/b", "", 5, "../up", " lead", "x" * 129, b"bytes"]
 )
 def test_invalid_run_id(guard: Guard, run_id: object) -> None:
-    message = raised(RunIdError, lambda: guard.session.run(run_id=run_id))  # type: ignore[arg-type]
+    error = RunIdError if isinstance(run_id, str) else RunIdTypeError
+    message = raised(error, lambda: guard.session.run(run_id=run_id))  # type: ignore[arg-type]
     assert repr(run_id)[:40] in message
     assert "letters, digits" in message
     guard.check_intact()

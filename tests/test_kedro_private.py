@@ -493,3 +493,38 @@ def test_session_get_config_loader(session: KedroSession) -> None:
     loader = private.session_config_loader(session)
     assert isinstance(loader, OmegaConfigLoader), changed(api)
     assert loader["parameters"]["top_n"] == 3, changed(api)
+
+
+def test_context_validated_params_are_cached_for_the_catalog(
+    session: KedroSession, mocker: MockerFixture
+) -> None:
+    """kedro-runtime validates under its registry lock, then builds the catalog
+    (and fires ``after_catalog_created``) without it: the catalog must use the
+    validation cached for the same scope."""
+    api = "KedroContext._pipelines_to_validate (validated params cache)"
+    from kedro.validation.parameter_validator import ParameterValidator  # noqa: PLC0415
+
+    context = session.load_context()
+    spy = mocker.spy(ParameterValidator, "__init__")
+    params = private.validated_params(context, ["orders"])
+    assert params["top_n"] == 3, changed(api)
+    assert spy.call_count == 1, changed(api)
+    assert set(spy.call_args.args[1]) == {"orders"}, changed(api)
+    private.build_context_catalog(context, DataCatalog, "S3", ["orders"])
+    assert spy.call_count == 1, changed(f"{api}: the catalog validated again")
+
+
+def test_session_base_attributes(session: KedroSession, project_path: Path) -> None:
+    from pluggy import PluginManager  # noqa: PLC0415
+
+    manager = private.session_hook_manager(session)
+    assert isinstance(manager, PluginManager), changed("KedroSession._hook_manager")
+    assert hasattr(manager.hook, "after_context_created"), changed(
+        "KedroSession._hook_manager"
+    )
+    assert private.session_package_name(session) == "orders_demo", changed(
+        "KedroSession._package_name"
+    )
+    assert private.session_project_path(session) == project_path, changed(
+        "KedroSession._project_path"
+    )

@@ -31,7 +31,7 @@ from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import AbstractRunner, SequentialRunner, ThreadRunner
 
-import kedro_runtime.session as session_module
+import kedro_runtime.resolve as resolve_module
 from kedro_runtime import KedroSession, override_catalog
 
 # A package name no other test module uses: Kedro's project settings and
@@ -281,7 +281,7 @@ def test_run_equals_calling_the_node_functions(project_root: Path, case: Case) -
         return override_catalog(base, *args, **kwargs)
 
     with (
-        mock.patch.object(session_module, "override_catalog", recording),
+        mock.patch.object(resolve_module, "override_catalog", recording),
         KedroSession.create(
             project_root, runtime_params=case.create_params or None
         ) as session,

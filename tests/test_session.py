@@ -542,9 +542,9 @@ def test_a_session_remembers_its_latest_run_ids_only(
 ) -> None:
     """A long-lived session does not grow with every run it makes."""
     from kedro_runtime import RunIdError  # noqa: PLC0415
-    from kedro_runtime import session as session_module  # noqa: PLC0415
+    from kedro_runtime import run_id as run_id_module  # noqa: PLC0415
 
-    monkeypatch.setattr(session_module, "RUN_ID_MEMORY", 3)
+    monkeypatch.setattr(run_id_module, "RUN_ID_MEMORY", 3)
     for run_id in ("r1", "r2", "r3", "r4"):
         session.run(run_id=run_id, to_outputs=["clean_orders"])
     with pytest.raises(RunIdError, match="r4"):

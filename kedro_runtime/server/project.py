@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kedro.framework.project import pipelines as registered_pipelines
 from kedro.framework.project import settings
 from kedro.framework.startup import ProjectMetadata, bootstrap_project
 from kedro.io import CatalogProtocol, MemoryDataset
@@ -23,8 +22,9 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
 from kedro.utils import load_obj
 
-from ..cli import runtime_session_class
-from ..session import CONFIG_LOCK, KedroSession
+from ..registry import registered_names
+from ..session import KedroSession
+from ..session_class import runtime_session_class
 from .codec import DataKind, dataset_kind, decode_value
 
 logger = logging.getLogger(__name__)
@@ -241,8 +241,7 @@ class ServedProject:
         )
         try:
             infos = {
-                name: PipelineInfo.of(name, session._registered_pipeline(name))
-                for name in names
+                name: PipelineInfo.of(name, session.pipeline(name)) for name in names
             }
             catalog = session.load_context().catalog
             datasets = sorted(set().union(*(i.datasets for i in infos.values())))
@@ -358,17 +357,15 @@ class ServedProject:
 
 def _registered_names() -> list[str]:
     """Every registered pipeline name, ``__default__`` first."""
-    with CONFIG_LOCK:
-        registered_pipelines.set_requested(None)
-        try:
-            names = list(registered_pipelines.keys())
-        except Exception as exc:
-            raise ServerStartError(
-                f"Cannot list the project's pipelines: register_pipelines() failed "
-                f"({type(exc).__name__}: {exc}). Name the pipelines to serve (kedro "
-                f"server start --pipelines, or create_app(pipelines=...)) to load "
-                f"only those."
-            ) from exc
+    try:
+        names = registered_names()
+    except Exception as exc:
+        raise ServerStartError(
+            f"Cannot list the project's pipelines: register_pipelines() failed "
+            f"({type(exc).__name__}: {exc}). Name the pipelines to serve (kedro "
+            f"server start --pipelines, or create_app(pipelines=...)) to load "
+            f"only those."
+        ) from exc
     if not names:
         raise ServerStartError("The project registers no pipeline: nothing to serve.")
     return sorted(names, key=lambda name: (name != "__default__", name))

@@ -1,0 +1,175 @@
+"""What a session builds once: its project's config, base catalog and their facts.
+
+:func:`build_project` reads and resolves the config of a context once, builds
+the base catalog that every run layers over, and records what later runs need
+to know about the config (which entries read ``${runtime_params:...}``, whether
+the parameters use interpolation). The session calls it under its own lock; it
+holds no process-wide lock while Kedro's ``after_catalog_created`` hook runs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kedro.config import MissingConfigException
+from kedro.framework.context import KedroContext
+from kedro.framework.project import settings
+from kedro.framework.session.abstract_session import KedroSessionError
+from kedro.io import DataCatalog
+from kedro.validation.parameter_validator import ParameterValidator
+
+from . import _kedro_private as private
+from .catalog import SharedValue
+from .parameters import (
+    has_interpolation,
+    interpolations_are_pure,
+    keys_using_runtime_params,
+    runtime_params_read_by,
+)
+from .registry import validate_parameters
+
+CONFIG_KEYS = ("parameters", "catalog", "credentials")
+"""The config a session reads once and may resolve again per run."""
+
+
+@dataclass
+class Project:
+    """What a session builds once: context, base catalog, raw config and caches.
+
+    Attributes:
+        context: The session's context.
+        catalog: The base catalog.
+        raw: Config key to its parsed, unresolved files (``None`` if unknown).
+        params: The resolved parameters of runs without ``runtime_params``.
+        params_interpolated: Whether the parameters config uses ``${...}``.
+        params_pure: Whether resolving the parameters again with the same
+            runtime params gives the same values.
+        catalog_runtime_keys: Catalog entries and patterns whose config reads
+            runtime params (directly or through credentials).
+        config_runtime_params: Runtime param path to the catalog and
+            credentials entries that read it.
+        param_tables: Cached ``params:`` datasets, by pipelines and params.
+        validators: Parameter validator of each pipeline selection (``None``
+            when its nodes have no typed parameter).
+        lock: Guards ``param_tables`` and ``validators``.
+    """
+
+    context: KedroContext
+    catalog: DataCatalog
+    raw: dict[str, private.RawConfig | None]
+    params: dict[str, Any]
+    params_interpolated: bool
+    params_pure: bool
+    catalog_runtime_keys: set[str]
+    config_runtime_params: dict[str, set[str]]
+    param_tables: dict[tuple[str, ...], dict[str, SharedValue]] = field(
+        default_factory=dict
+    )
+    validators: dict[tuple[str, ...], ParameterValidator | None] = field(
+        default_factory=dict
+    )
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def build_project(
+    context: KedroContext,
+    session_id: str,
+    pipeline_names: list[str] | None,
+    create_params: Mapping[str, Any],
+) -> Project:
+    """Read the config once and build the base catalog.
+
+    Args:
+        context: The session's context.
+        session_id: The session's id, the base catalog's save version.
+        pipeline_names: The pipelines to validate parameters against;
+            ``None`` for every registered one.
+        create_params: The runtime params given to ``KedroSession.create``.
+
+    Returns:
+        The built project.
+
+    Raises:
+        KedroSessionError: If ``settings.DATA_CATALOG_CLASS`` is not a
+            ``DataCatalog`` subclass.
+    """
+    loader = context.config_loader
+    raw = _read_config(loader)
+    catalog_class = settings.DATA_CATALOG_CLASS
+    if not (isinstance(catalog_class, type) and issubclass(catalog_class, DataCatalog)):
+        raise KedroSessionError(
+            f"kedro-runtime layers each run over a kedro.io.DataCatalog, but "
+            f"settings.DATA_CATALOG_CLASS is {catalog_class!r}. Use "
+            f"DataCatalog or a subclass of it."
+        )
+    if "catalog" in loader:
+        # Kedro validates parameters (reading the pipeline registry) while it
+        # builds the catalog, after reading the catalog config: validate first,
+        # under the registry's lock, so that the catalog build (and its hook)
+        # uses the cached result. Without catalog config it fails before that.
+        validate_parameters(context, pipeline_names)
+    catalog = private.build_context_catalog(
+        context, catalog_class, session_id, pipeline_names
+    )
+    try:
+        params = dict(private.load_config(loader, "parameters"))
+    except MissingConfigException:
+        params = dict(create_params)
+    return _describe(context, catalog, raw, params)
+
+
+def _read_config(loader: Any) -> dict[str, private.RawConfig | None]:
+    """Parse each config key once and set its resolution on the loader.
+
+    Kedro's config loader serves a key set on it without reading files again:
+    the base catalog is built from this parse.
+    """
+    raw = {key: private.read_raw_config(loader, key) for key in CONFIG_KEYS}
+    for key, parsed in raw.items():
+        if key in loader:
+            continue
+        try:
+            loader[key] = (
+                private.load_config(loader, key)
+                if parsed is None
+                else private.resolve_raw_config(
+                    loader, key, parsed, loader.runtime_params or {}
+                )
+            )
+        except MissingConfigException:
+            raw[key] = None
+    return raw
+
+
+def _merged(raw: private.RawConfig | None) -> dict[Any, Any]:
+    """The base and env files of a parse, in one mapping (env wins)."""
+    return {**raw[0], **raw[1]} if raw else {}
+
+
+def _describe(
+    context: KedroContext,
+    catalog: DataCatalog,
+    raw: dict[str, private.RawConfig | None],
+    params: dict[str, Any],
+) -> Project:
+    params_files = _merged(raw["parameters"])
+    creds_files = _merged(raw["credentials"])
+    catalog_files = _merged(raw["catalog"])
+    cred_keys = keys_using_runtime_params(creds_files) if creds_files else set()
+    return Project(
+        context=context,
+        catalog=catalog,
+        raw=raw,
+        params=params,
+        params_interpolated=bool(params_files and has_interpolation(params_files)),
+        params_pure=interpolations_are_pure(params_files),
+        config_runtime_params=runtime_params_read_by({**catalog_files, **creds_files}),
+        catalog_runtime_keys=(
+            keys_using_runtime_params(catalog_files, cred_keys)
+            if raw["catalog"]
+            else set()
+        ),
+    )

@@ -1,0 +1,274 @@
+"""Per-run resolution: a run's parameters and the catalog config its params change.
+
+Each function takes the session's built :class:`~kedro_runtime.project.Project`
+and the run's nested ``runtime_params``, and resolves only what those params
+change, from the config parsed once at build time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kedro.io import DataCatalog
+from kedro.io.catalog_config_resolver import CatalogConfigResolver
+from kedro.io.core import DatasetNotFoundError
+from kedro.pipeline import Pipeline
+from kedro.validation.parameter_validator import ParameterValidator
+
+from . import _kedro_private as private
+from .catalog import SharedValue, override_catalog
+from .parameters import deep_merge, param_datasets, touched_variables
+from .project import Project
+
+PARAM_CACHE_SIZE = 128
+"""How many parameter tables of runs with runtime params a project keeps."""
+
+
+def check_load_versions(
+    project: Project, load_versions: Mapping[str, str] | None
+) -> None:
+    """Refuse ``load_versions`` that name a dataset the catalog does not have.
+
+    Raises:
+        DatasetNotFoundError: Kedro's error, naming the missing datasets.
+    """
+    missing = sorted(n for n in load_versions or {} if n not in project.catalog)
+    if missing:
+        raise DatasetNotFoundError(
+            f"'load_versions' keys [{', '.join(missing)}] are not found in the catalog."
+        )
+
+
+@dataclass(frozen=True)
+class RunLayer:
+    """What a run's catalog layer holds over the base, resolved for the run.
+
+    Attributes:
+        overrides: Dataset name to the run's parameter values and injected
+            datasets.
+        lazy: The run's configs of entries that read its runtime params.
+        patterns: The run's configs of factory patterns that read them.
+        catalog_class: The class of the run's catalog.
+    """
+
+    overrides: dict[str, Any]
+    lazy: dict[str, Any]
+    patterns: dict[str, Any]
+    catalog_class: type[DataCatalog]
+
+    @classmethod
+    def of(
+        cls,
+        project: Project,
+        names: list[str],
+        run_params: dict[str, Any],
+        create_params: Mapping[str, Any],
+        catalog_class: type[DataCatalog],
+        data: Mapping[str, Any],
+        *,
+        untrusted: bool,
+        pipeline: Callable[[str], Pipeline],
+    ) -> RunLayer:
+        """Resolve what a run's runtime params and data change.
+
+        Args:
+            project: The built project.
+            names: The run's pipeline names.
+            run_params: The run's nested runtime params.
+            create_params: The session's runtime params.
+            catalog_class: The class of the run's catalog.
+            data: The run's injected datasets (they win over config).
+            untrusted: See :func:`catalog_config_overrides`.
+            pipeline: Gives a registered pipeline by name.
+
+        Returns:
+            The layer.
+        """
+        table = param_table(project, names, run_params, create_params, pipeline)
+        lazy, patterns = catalog_config_overrides(
+            project, run_params, create_params, catalog_class, untrusted=untrusted
+        )
+        for name in data:
+            lazy.pop(name, None)
+        return cls({**table, **data}, lazy, patterns, catalog_class)
+
+    def catalog(
+        self,
+        project: Project,
+        pipe: Pipeline,
+        run_id: str,
+        load_versions: Mapping[str, str] | None,
+        only_missing_outputs: bool,
+    ) -> DataCatalog:
+        """The run's catalog: this layer over the base, saving as ``run_id``.
+
+        Args:
+            project: The built project.
+            pipe: The pipeline the run runs.
+            run_id: The run's id, the save version of its outputs.
+            load_versions: The run's ``load_versions``.
+            only_missing_outputs: The run's flag (outputs then keep the
+                versions they have).
+
+        Returns:
+            The catalog the runner gets.
+        """
+        versions = (
+            {} if only_missing_outputs else dict.fromkeys(pipe.all_outputs(), run_id)
+        )
+        versions.update(load_versions or {})
+        return override_catalog(
+            project.catalog,
+            self.overrides,
+            save_version=run_id,
+            load_versions=versions,
+            catalog_class=self.catalog_class,
+            lazy_overrides=self.lazy,
+            pattern_overrides=self.patterns,
+        )
+
+
+def param_table(
+    project: Project,
+    names: list[str],
+    run_params: dict[str, Any],
+    create_params: Mapping[str, Any],
+    pipeline: Callable[[str], Pipeline],
+) -> dict[str, SharedValue]:
+    """The ``params:`` entries of a run; reused for the same runtime params.
+
+    Reuse is safe when resolving again would give the same values: no
+    runtime params, or a parameters config whose interpolations are plain
+    lookups (see ``interpolations_are_pure``).
+
+    Args:
+        project: The built project.
+        names: The run's pipeline names.
+        run_params: The run's nested runtime params.
+        create_params: The session's runtime params (from ``create``).
+        pipeline: Gives a registered pipeline by name (for validation).
+
+    Returns:
+        Dataset name (``parameters``, ``params:...``) to its shared value.
+    """
+    key = _cache_key(names, run_params)
+    if key is not None:
+        cached = project.param_tables.get(key)
+        if cached is not None:
+            return cached
+    params = resolve_params(project, run_params, create_params)
+    table = {
+        name: SharedValue(value)
+        for name, value in param_datasets(
+            _validate_params(project, names, params, pipeline)
+        ).items()
+    }
+    if key is not None and (not run_params or project.params_pure):
+        with project.lock:
+            project.param_tables[key] = table
+            while len(project.param_tables) > PARAM_CACHE_SIZE:
+                project.param_tables.pop(next(iter(project.param_tables)))
+    return table
+
+
+def resolve_params(
+    project: Project, run_params: dict[str, Any], create_params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The parameters of a run, resolved again only if the config interpolates.
+
+    Args:
+        project: The built project.
+        run_params: The run's nested runtime params.
+        create_params: The session's runtime params.
+
+    Returns:
+        The run's parameters (not validated).
+    """
+    if not run_params:
+        return project.params
+    raw = project.raw["parameters"]
+    if project.params_interpolated and raw:
+        return private.resolve_raw_config(
+            project.context.config_loader,
+            "parameters",
+            raw,
+            deep_merge(create_params, run_params),
+        )
+    return deep_merge(project.params, run_params)
+
+
+def _validate_params(
+    project: Project,
+    names: list[str],
+    params: dict[str, Any],
+    pipeline: Callable[[str], Pipeline],
+) -> dict[str, Any]:
+    key = tuple(names)
+    if key not in project.validators:
+        validator = ParameterValidator({name: pipeline(name) for name in names})
+        typed = validator.type_extractor.extract_types_from_pipelines()
+        with project.lock:
+            project.validators[key] = validator if typed else None
+    known = project.validators[key]
+    return known.validate_raw_params(params) if known else params
+
+
+def catalog_config_overrides(
+    project: Project,
+    run_params: dict[str, Any],
+    create_params: Mapping[str, Any],
+    catalog_class: type[DataCatalog],
+    *,
+    untrusted: bool,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Entries and patterns that read ``${runtime_params:...}``, for this run.
+
+    Nothing to do unless the run's params touch a runtime param that catalog
+    or credentials config reads: the base was resolved with the rest.
+
+    Args:
+        project: The built project.
+        run_params: The run's nested runtime params.
+        create_params: The session's runtime params.
+        catalog_class: The class of the run's catalog (for its default
+            runtime patterns).
+        untrusted: Refuse a runtime param that selects a dataset ``type``.
+
+    Returns:
+        The run's resolved entry configs and its factory pattern configs.
+    """
+    raw_catalog = project.raw["catalog"]
+    if (
+        not project.catalog_runtime_keys
+        or raw_catalog is None
+        or not touched_variables(run_params, project.config_runtime_params)
+    ):
+        return {}, {}
+    loader = project.context.config_loader
+    effective = deep_merge(create_params, run_params)
+    conf = private.resolve_raw_config(
+        loader, "catalog", raw_catalog, effective, restrict_type_selection=untrusted
+    )
+    raw_creds = project.raw["credentials"]
+    creds = (
+        private.resolve_raw_config(loader, "credentials", raw_creds, effective)
+        if raw_creds
+        else {}
+    )
+    affected = {key: conf[key] for key in project.catalog_runtime_keys if key in conf}
+    affected = private.absolute_paths(project.context.project_path, affected)
+    resolver = CatalogConfigResolver(
+        affected, creds, dict(catalog_class.default_runtime_patterns)
+    )
+    return dict(resolver.config), private.resolver_patterns(resolver)
+
+
+def _cache_key(names: list[str], run_params: dict[str, Any]) -> tuple[str, ...] | None:
+    """A key for the parameters of a run, or None when they cannot be keyed."""
+    try:
+        return (*names, json.dumps(run_params, sort_keys=True, allow_nan=False))
+    except (TypeError, ValueError):
+        return None
