@@ -95,7 +95,7 @@ def sweep(
         from .dask import run_many  # noqa: PLC0415
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise click.ClickException(
-            'kedro sweep needs Dask: pip install "kedro-runtime[dask]"'
+            'kedro sweep needs Dask: pip install "dask[distributed]"'
         ) from exc
     if scheduler and workers:
         raise click.UsageError("give --scheduler or --workers, not both.")
@@ -133,17 +133,9 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     if not workers:
         yield scheduler
         return
-    from distributed import Client, LocalCluster  # noqa: PLC0415
+    from .dask import local_cluster  # noqa: PLC0415
 
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(workers) as client:
         yield client
 
 

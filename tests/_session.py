@@ -1,10 +1,10 @@
 """How tests reach what a session keeps to itself: its base catalog, its hooks.
 
-This module is the one place the tests read a session's private attributes:
+This module is the one place the tests read a session's private state:
 ``session._project`` (whether the base catalog is built yet cannot be asked
-without building it) and Kedro's ``session._hook_manager`` (a session has no
-public way to register a hook object of a test). Everything else goes through
-the public API.
+without building it) and Kedro's hook manager (a session has no public way to
+register a hook object of a test), read through kedro-runtime's adapter of
+Kedro's private APIs. Everything else goes through the public API.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from kedro.framework.session import KedroSession as KedroOwnSession
 from kedro.io import DataCatalog
 
 from kedro_runtime import KedroSession
+from kedro_runtime import _kedro_private as private
 
 
 def built_base_catalog(session: KedroSession) -> DataCatalog | None:
@@ -60,4 +61,4 @@ def hook_manager(session: KedroOwnSession) -> Any:
     Returns:
         Its hook manager: ``register``/``unregister`` a test's hook objects.
     """
-    return session._hook_manager
+    return private.session_hook_manager(session)

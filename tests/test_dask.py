@@ -22,7 +22,7 @@ from conftest import ProjectFactory, quiet_kedro_logs
 from distributed import Client, LocalCluster
 from kedro.framework.startup import bootstrap_project
 
-from kedro_runtime import KedroSession
+from kedro_runtime import KedroSession, RunRequest
 from kedro_runtime.dask import (
     RunError,
     RunResult,
@@ -174,7 +174,9 @@ def test_200_runs_equal_runs_one_by_one_in_one_session(
         for i in range(200)
     ]
     before = versions(project)
-    results = run_many(project, requests, client=client, env="sweep", progress=False)
+    # Every other request is sent as a RunRequest value, the rest as mappings.
+    sent = [RunRequest(**r) if i % 2 else r for i, r in enumerate(requests)]
+    results = run_many(project, sent, client=client, env="sweep", progress=False)
     expected = reference(requests)
 
     assert [r.index for r in results] == list(range(200))
@@ -315,6 +317,10 @@ def test_requests_are_checked_before_anything_is_submitted() -> None:
         run_many(".", [{"runtime_param": {"factor": 2}}], client=UNREACHABLE)
     with pytest.raises(ValueError, match="'run_id'"):
         run_many(".", [{"run_id": "mine"}], client=UNREACHABLE)
+    with pytest.raises(ValueError, match="'run_id'"):
+        run_many(".", [RunRequest(run_id="mine")], client=UNREACHABLE)
+    with pytest.raises(TypeError, match="`tags` must be a list of names"):
+        run_many(".", [{"tags": "pricing"}], client=UNREACHABLE)
     with pytest.raises(TypeError, match="Request 0 is a list"):
         run_many(".", [["factor", 2]], client=UNREACHABLE)
     with pytest.raises(TypeError, match="`outputs` must be a list"):

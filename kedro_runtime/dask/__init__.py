@@ -1,6 +1,7 @@
 """Scale out over Dask: many runs of one project, one warm session per worker.
 
-Needs the ``dask`` extra: ``pip install "kedro-runtime[dask]"``. See
+Needs the ``dask`` extra (``pip install -e ".[dask]"`` from a clone, or
+``pip install "dask[distributed]"``). See
 ``docs/scale-out.md``.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from ._requests import UnpicklableRuntimeDataError
 from ._results import RunError, RunResult
-from ._run_many import run_many
+from ._run_many import local_cluster, run_many
 from ._worker import KedroSessionPlugin
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "RunError",
     "RunResult",
     "UnpicklableRuntimeDataError",
+    "local_cluster",
     "run_many",
 ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import difflib
 import inspect
 from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 import cloudpickle
 
 from ..errors import RuntimeDataError
+from ..request import RunRequest
 from ..session import KedroSession
 
 #: Keyword arguments of ``KedroSession.run`` that a request may give.
@@ -25,48 +27,66 @@ class UnpicklableRuntimeDataError(RuntimeDataError, TypeError):
 def as_run_kwargs(request: object, index: int) -> dict[str, Any]:
     """The ``session.run`` keyword arguments of one request, checked.
 
-    This is the one place a request is turned into run arguments.
+    This is the one place a request is turned into run arguments. The values
+    are checked here, on the client, by making a :class:`RunRequest` of them,
+    so a bad filter or parameter fails before anything is submitted.
 
     Args:
-        request: A mapping of ``KedroSession.run`` keyword arguments.
+        request: A :class:`RunRequest`, or a mapping of ``KedroSession.run``
+            keyword arguments.
         index: Position of the request in the caller's iterable, for messages.
 
     Returns:
         A new dict of the request's keyword arguments.
 
     Raises:
-        TypeError: If the request is not a mapping or a key is not a string.
+        TypeError: If the request is neither a ``RunRequest`` nor a mapping, a
+            key is not a string, or a value has the wrong type.
         ValueError: If a key is not a keyword argument of ``KedroSession.run``,
-            or is ``run_id`` (each attempt of a run gets its own id).
+            a value is wrong, or the request gives a ``run_id`` (each attempt
+            of a run gets its own id).
     """
-    if not isinstance(request, Mapping):
+    if isinstance(request, RunRequest):
+        kwargs = {field.name: getattr(request, field.name) for field in fields(request)}
+    elif isinstance(request, Mapping):
+        kwargs = dict(request)
+    else:
         raise TypeError(
             f"Request {index} is a {type(request).__name__}: each request must be a "
-            f"mapping of KedroSession.run keyword arguments, e.g. "
+            f"RunRequest or a mapping of KedroSession.run keyword arguments, e.g. "
             f"{{'runtime_params': {{'factor': 2}}}}."
         )
-    kwargs = dict(request)
     for key in kwargs:
-        if not isinstance(key, str):
-            raise TypeError(
-                f"Request {index} has the key {key!r} ({type(key).__name__}): keys "
-                f"must be names of KedroSession.run keyword arguments."
-            )
-        if key == "run_id":
-            raise ValueError(
-                f"Request {index} gives 'run_id': run_many gives every attempt of "
-                f"a run a new id on the worker (a retried run must not reuse the "
-                f"version folders of an attempt that died). Leave 'run_id' out."
-            )
-        if key not in RUN_KEYWORDS:
-            close = difflib.get_close_matches(key, RUN_KEYWORDS, n=2)
-            hint = f" Did you mean {' or '.join(close)}?" if close else ""
-            valid = ", ".join(sorted(RUN_KEYWORDS - {"run_id"}))
-            raise ValueError(
-                f"Request {index} has the key '{key}', which is not an argument "
-                f"of KedroSession.run.{hint} Valid keys: {valid}."
-            )
+        _check_key(key, index)
+    if kwargs.pop("run_id", None) is not None:
+        raise ValueError(
+            f"Request {index} gives 'run_id': run_many gives every attempt of "
+            f"a run a new id on the worker (a retried run must not reuse the "
+            f"version folders of an attempt that died). Leave 'run_id' out."
+        )
+    if not isinstance(request, RunRequest):
+        checked = {key: kwargs[key] for key in kwargs if key in _REQUEST_FIELDS}
+        RunRequest(**checked)
     return kwargs
+
+
+_REQUEST_FIELDS = frozenset(field.name for field in fields(RunRequest))
+
+
+def _check_key(key: object, index: int) -> None:
+    if not isinstance(key, str):
+        raise TypeError(
+            f"Request {index} has the key {key!r} ({type(key).__name__}): keys "
+            f"must be names of KedroSession.run keyword arguments."
+        )
+    if key not in RUN_KEYWORDS:
+        close = difflib.get_close_matches(key, RUN_KEYWORDS, n=2)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        valid = ", ".join(sorted(RUN_KEYWORDS - {"run_id"}))
+        raise ValueError(
+            f"Request {index} has the key '{key}', which is not an argument "
+            f"of KedroSession.run.{hint} Valid keys: {valid}."
+        )
 
 
 def serialise(kwargs: Mapping[str, Any], index: int) -> bytes:

@@ -22,6 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ..request import as_names
 from ._requests import as_run_kwargs, serialise
 from ._results import RunError, RunResult
 from ._worker import (
@@ -115,19 +116,9 @@ def run_many(
             raise
 
 
-def _check_outputs(outputs: object) -> list[str] | None:
-    if outputs is None:
-        return None
-    if isinstance(outputs, str) or not isinstance(outputs, Iterable):
-        raise TypeError(
-            f"`outputs` must be a list of output names or None, got "
-            f"{type(outputs).__name__} {outputs!r}; e.g. outputs=['headline']."
-        )
-    names = list(outputs)
-    bad = [name for name in names if not isinstance(name, str)]
-    if bad:
-        raise TypeError(f"`outputs` must hold dataset names (str), got {bad!r}.")
-    return names
+def _check_outputs(outputs: Iterable[str] | None) -> list[str] | None:
+    names = as_names(outputs, "outputs")
+    return None if names is None else list(names)
 
 
 @contextmanager
@@ -139,21 +130,7 @@ def _client_for(client: Client | str | None) -> Iterator[Client]:
         with Client(client) as connected:
             yield connected
     elif client is None:
-        workers = (
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else os.cpu_count() or 1
-        )
-        logger.info("Starting a local Dask cluster of %d worker processes", workers)
-        with (
-            LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            ) as cluster,
-            Client(cluster) as local,
-        ):
+        with local_cluster() as local:
             yield local
     else:
         raise TypeError(
@@ -161,6 +138,36 @@ def _client_for(client: Client | str | None) -> Iterator[Client]:
             f"'tcp://host:8786', or None for a local cluster; got "
             f"{type(client).__name__}."
         )
+
+
+@contextmanager
+def local_cluster(workers: int | None = None) -> Iterator[Client]:
+    """A client of a new local cluster of worker processes, closed on exit.
+
+    Args:
+        workers: How many worker processes (one thread each); ``None`` for one
+            per CPU this process may use.
+
+    Yields:
+        A client of the cluster.
+    """
+    if workers is None:
+        workers = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
+    logger.info("Starting a local Dask cluster of %d worker processes", workers)
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
 
 
 def _plugin_names(dask_scheduler: Any) -> list[str]:

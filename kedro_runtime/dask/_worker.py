@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import logging
 import pickle
-import secrets
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,6 @@ logger = logging.getLogger(__name__)
 PLUGIN_PREFIX = "kedro-runtime:"
 
 # Tells this process's run ids apart from every other process's, on any machine.
-_PROCESS_TOKEN = secrets.token_hex(4)
 
 
 def session_accepts_preload() -> bool:
@@ -101,13 +99,14 @@ class KedroSessionPlugin(WorkerPlugin):
 def attempt_run_id() -> str:
     """A new run id for one attempt of a run, unique across processes and machines.
 
-    A timestamp first, so ids sort by time and Kedro's "latest version" is the
-    newest run; then this process's random token.
+    ``generate_run_id`` starts with a timestamp, so ids sort by time and Kedro's
+    "latest version" is the newest run, and carries a random token drawn once
+    per process, so two workers never make the same id.
 
     Returns:
         The run id.
     """
-    return f"{generate_run_id()}-{_PROCESS_TOKEN}"
+    return generate_run_id()
 
 
 def run_request(

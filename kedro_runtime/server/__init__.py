@@ -1,6 +1,7 @@
 """Serve a Kedro project over HTTP from one warm kedro-runtime session.
 
-Install with ``pip install "kedro-runtime[server]"`` (FastAPI and uvicorn), then
+Needs the ``server`` extra (FastAPI and uvicorn: ``pip install -e ".[server]"``
+from a clone, or ``pip install fastapi uvicorn``), then
 run ``kedro server start`` in the project, or build the app yourself with
 :func:`create_app`. :func:`warm_session` needs no web framework.
 

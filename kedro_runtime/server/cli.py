@@ -45,8 +45,8 @@ HTTP_PROTOCOL = "kedro_runtime.server.protocol:RequestTimeoutProtocol"
 """uvicorn's HTTP/1.1 protocol, with the request timeout."""
 
 _MISSING_EXTRA = (
-    "`kedro server start` from kedro-runtime needs FastAPI and uvicorn. Install "
-    'them with: pip install "kedro-runtime[server]"'
+    "`kedro server start` from kedro-runtime needs FastAPI and uvicorn (the "
+    "`server` extra). Install them with: pip install fastapi uvicorn"
 )
 
 
