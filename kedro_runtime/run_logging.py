@@ -57,7 +57,6 @@ RUN_LOGGERS = (
     "kedro.runner.sequential_runner",
     "kedro.runner.thread_runner",
     "kedro.runner.parallel_runner",
-    "kedro.runner.task",
     "kedro_runtime.session",
     "kedro_runtime.inject",
 )

@@ -285,3 +285,15 @@ def test_kedro_runtime_lines_show_under_kedros_default_logging(
     assert "Run quiet-run of pipeline(s) __default__" in out
     # Kedro's own lines show too, but only for the runs in "kedro" mode.
     assert out.count("Running node: clean_orders") == 1
+
+
+def test_a_level_set_for_kedro_runtime_is_kept(project_path: Path) -> None:
+    runtime = logging.getLogger("kedro_runtime")
+    before = runtime.level
+    runtime.setLevel(logging.ERROR)
+    try:
+        logging.getLogger("kedro").setLevel(logging.INFO)
+        KedroSession.create(project_path).close()
+        assert runtime.level == logging.ERROR
+    finally:
+        runtime.setLevel(before)
