@@ -19,7 +19,11 @@ of such a run starts loading its inputs or running in another thread
 (``ThreadRunner``'s workers). Runs of ``"kedro"``-mode sessions in other
 threads of the same process keep all their lines. Not covered: the workers of
 ``ParallelRunner`` (other processes), saves that ``is_async`` hands to a pool
-thread, and runners whose logger is not in :data:`RUN_LOGGERS`.
+thread, and runners whose logger is not in :data:`RUN_LOGGERS`. A worker thread
+keeps its mark when the node ends (``ThreadRunner``'s pool ends with the run):
+a custom runner that reuses one pool for the runs of both modes would see its
+``"kedro"``-mode lines on such a thread filtered while a summary run is in
+flight.
 
 The filter changes no logger's level or handlers; the project's logging config
 is left as it is. :func:`follow_kedro_level` is the one exception, and only for
