@@ -25,6 +25,7 @@ from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 
 from . import _kedro_private as private
 from . import inject, registry, resolve
+from . import run_logging as logmode
 from ._context import new_session_context
 from .parameters import deep_merge, nest_params
 from .pipelines import PipelineCache
@@ -76,6 +77,7 @@ class KedroSession(_KedroSession):
         session_id: str,
         *args: Any,
         untrusted_runtime_params: bool | None = None,
+        run_logging: str | None = None,
         **kwargs: Any,
     ):
         """Make a session; use :meth:`create`, as with Kedro's session.
@@ -84,6 +86,7 @@ class KedroSession(_KedroSession):
             session_id: The id; ``create`` gives a generated one (see run_id.py).
             *args: The other arguments of Kedro's ``KedroSession``.
             untrusted_runtime_params: See :meth:`create` (``None``: its value).
+            run_logging: See :meth:`create` (``None``: its value).
             **kwargs: The keyword arguments of Kedro's ``KedroSession``.
         """
         super().__init__(session_id_for(session_id), *args, **kwargs)
@@ -99,6 +102,7 @@ class KedroSession(_KedroSession):
         self._project: Project | None = None
         self._pipelines = PipelineCache()
         self._run_ids = RunIds(self.session_id)
+        self._run_logging = logmode.session_mode(run_logging, self._hooks)
 
     @classmethod
     def create(
@@ -111,6 +115,7 @@ class KedroSession(_KedroSession):
         *,
         extra_params: Mapping[str, Any] | None = None,
         untrusted_runtime_params: bool = False,
+        run_logging: str = "kedro",
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -130,6 +135,9 @@ class KedroSession(_KedroSession):
                 credentials config except where the project allows it in
                 ``settings.ALLOWED_CATALOG_RUNTIME_PARAMS``, nor choose a
                 dataset's ``type``.
+            run_logging: ``"kedro"`` (default): runs log as Kedro's do.
+                ``"summary"``: one ``INFO`` line per run, the per-node and
+                per-dataset lines at ``DEBUG`` (see ``run_logging.py``).
 
         Returns:
             A new session.
@@ -139,12 +147,16 @@ class KedroSession(_KedroSession):
                 are given, or a key is empty or clashes with another.
             RuntimeParamsTypeError: If they are not a mapping of names.
             TypeError: If ``env`` is not a string (Kedro would fail later, on
-                the first run, joining it to the configuration path).
+                the first run, joining it to the configuration path), or
+                ``run_logging`` is not a string.
+            ValueError: If ``run_logging`` is not ``"kedro"`` or ``"summary"``.
         """
         check_env(env)
+        mode = logmode.check_mode(run_logging)
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
         token = _UNTRUSTED_ON_CREATE.set(bool(untrusted_runtime_params))
+        logging_token = logmode.RUN_LOGGING_ON_CREATE.set(mode)
         try:
             with new_session_ids():  # unique across processes: see run_id.py
                 session = super().create(
@@ -156,7 +168,13 @@ class KedroSession(_KedroSession):
                 )
         finally:
             _UNTRUSTED_ON_CREATE.reset(token)
+            logmode.RUN_LOGGING_ON_CREATE.reset(logging_token)
         return session  # type: ignore[return-value]
+
+    @property
+    def run_logging(self) -> str:
+        """How this session's runs log: ``"kedro"`` or ``"summary"``."""
+        return self._run_logging
 
     # --- built once ------------------------------------------------------------
 
@@ -380,25 +398,27 @@ class KedroSession(_KedroSession):
             DatasetNotFoundError: If ``load_versions`` names no dataset.
             Exception: Whatever a node raised, after ``on_pipeline_error``.
         """
-        logger.info("Kedro project %s", self._package or self._root.name)
-        run_id, hook_args = self._prepare(request)
-        hook = self._hooks.hook
-        hook.before_pipeline_run(**hook_args)
-        try:
-            result = (request.runner or SequentialRunner()).run(
-                hook_args["pipeline"],
-                hook_args["catalog"],
-                self._hooks,
-                run_id=run_id,
-                only_missing_outputs=request.only_missing_outputs,
-            )
-            if isinstance(request.runner, ParallelRunner):
-                result = inject.copy_out_shared(result)
-        except Exception as error:
-            hook.on_pipeline_error(error=error, **hook_args)
-            raise
-        hook.after_pipeline_run(run_result=result, **hook_args)
-        return result
+        with logmode.run_scope(self._run_logging, list(request.pipelines)) as summary:
+            logger.info("Kedro project %s", self._package or self._root.name)
+            run_id, hook_args = self._prepare(request)
+            summary.started(run_id, hook_args["pipeline"])
+            hook = self._hooks.hook
+            hook.before_pipeline_run(**hook_args)
+            try:
+                result = (request.runner or SequentialRunner()).run(
+                    hook_args["pipeline"],
+                    hook_args["catalog"],
+                    self._hooks,
+                    run_id=run_id,
+                    only_missing_outputs=request.only_missing_outputs,
+                )
+                if isinstance(request.runner, ParallelRunner):
+                    result = inject.copy_out_shared(result)
+            except Exception as error:
+                hook.on_pipeline_error(error=error, **hook_args)
+                raise
+            hook.after_pipeline_run(run_result=result, **hook_args)
+            return result
 
     def _prepare(self, request: RunRequest) -> tuple[str, dict[str, Any]]:
         """Check a request against the project and build the run's catalog layer.

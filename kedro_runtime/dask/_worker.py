@@ -91,6 +91,7 @@ class KedroSessionPlugin(WorkerPlugin):
                     save_on_close=False,
                     env=self.env,
                     conf_source=self.conf_source,
+                    run_logging="summary",
                     **kwargs,
                 )
             return self._session

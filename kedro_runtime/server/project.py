@@ -141,6 +141,7 @@ def _warm_session(
         conf_source=conf_source,
         runtime_params=runtime_params,
         untrusted_runtime_params=untrusted_runtime_params,
+        run_logging="summary",
     )
     try:
         for name in pipelines:
