@@ -24,7 +24,7 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 
 from . import _kedro_private as private
-from . import inject, registry, resolve
+from . import inject, registry, resolve, typos
 from ._context import new_session_context
 from .parameters import deep_merge, nest_params
 from .pipelines import PipelineCache
@@ -35,7 +35,7 @@ from .request import (
     pipeline_name_alias,
     runtime_params_alias,
 )
-from .run_id import RunIds, new_session_ids, session_id_for
+from .run_id import RunIds, generate_run_id, new_session_ids, session_id_for
 from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
 
 logger = logging.getLogger(__name__)
@@ -99,6 +99,7 @@ class KedroSession(_KedroSession):
         self._project: Project | None = None
         self._pipelines = PipelineCache()
         self._run_ids = RunIds(self.session_id)
+        self._strict_params = False
 
     @classmethod
     def create(
@@ -111,6 +112,7 @@ class KedroSession(_KedroSession):
         *,
         extra_params: Mapping[str, Any] | None = None,
         untrusted_runtime_params: bool = False,
+        strict_runtime_params: bool = False,
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -130,6 +132,10 @@ class KedroSession(_KedroSession):
                 credentials config except where the project allows it in
                 ``settings.ALLOWED_CATALOG_RUNTIME_PARAMS``, nor choose a
                 dataset's ``type``.
+            strict_runtime_params: Refuse runtime params (of ``create`` or of
+                a run) that no parameter, catalog entry or credential reads,
+                with an ``UnreadRuntimeParamsError``; by default they are
+                logged as a warning (see :mod:`kedro_runtime.typos`).
 
         Returns:
             A new session.
@@ -156,6 +162,7 @@ class KedroSession(_KedroSession):
                 )
         finally:
             _UNTRUSTED_ON_CREATE.reset(token)
+        session._strict_params = bool(strict_runtime_params)  # type: ignore[attr-defined]
         return session  # type: ignore[return-value]
 
     # --- built once ------------------------------------------------------------
@@ -270,8 +277,13 @@ class KedroSession(_KedroSession):
             if self._project is None:
                 for name in names or ():
                     self.pipeline(name)
+                # The base catalog saves (a notebook's) under an id no run uses.
                 self._project = build_project(
-                    self.load_context(), self.session_id, names, self._create_params()
+                    self.load_context(),
+                    generate_run_id(),
+                    names,
+                    self._create_params(),
+                    strict_params=self._strict_params,
                 )
             return self._project
 
@@ -411,6 +423,9 @@ class KedroSession(_KedroSession):
         filtered = self._pipeline(request)
         project = self._ensure_project(names)
         run_params = dict(request.runtime_params or {})
+        typos.check_read(
+            project.readable_params, run_params, strict=self._strict_params
+        )
         if self._untrusted and run_params:
             check_untrusted_params(
                 run_params,

@@ -110,6 +110,9 @@ def warm_session(
             coming from an untrusted caller (see ``docs/web-servers.md``).
             On by default: a service passes on what its clients send.
 
+    The session is strict: a runtime param that nothing in the project
+    reads raises ``UnreadRuntimeParamsError`` (see :mod:`kedro_runtime.typos`).
+
     Returns:
         The session; close it (or use it in a ``with`` block) at shutdown.
     """
@@ -141,6 +144,7 @@ def _warm_session(
         conf_source=conf_source,
         runtime_params=runtime_params,
         untrusted_runtime_params=untrusted_runtime_params,
+        strict_runtime_params=True,  # a typo in a request is a 422, not a log line
     )
     try:
         for name in pipelines:
