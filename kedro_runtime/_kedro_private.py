@@ -257,7 +257,7 @@ def cached_copy(dataset: CachedDataset, inner: AbstractDataset) -> CachedDataset
 def build_context_catalog(
     context: KedroContext,
     catalog_class: type,
-    save_version: str,
+    save_version: str | None,
     pipeline_names: list[str] | None,
 ) -> DataCatalog:
     """Build the project catalog through ``KedroContext._get_catalog``.

@@ -80,7 +80,7 @@ class Project:
 
 def build_project(
     context: KedroContext,
-    save_version: str,
+    save_version: str | None,
     pipeline_names: list[str] | None,
     create_params: Mapping[str, Any],
     *,
@@ -90,9 +90,10 @@ def build_project(
 
     Args:
         context: The session's context.
-        save_version: The base catalog's save version: a generated id that no
-            run uses, so that saves through the base catalog (a notebook's
-            ``catalog.save``) never collide with a run's.
+        save_version: The base catalog's save version. The session passes
+            ``None``, as Kedro's ``context.catalog`` does: saves through the base
+            catalog (a notebook's ``catalog.save``) then get a timestamp of their
+            own, never a run's id (runs save through their own layer).
         pipeline_names: The pipelines to validate parameters against;
             ``None`` for every registered one.
         create_params: The runtime params given to ``KedroSession.create``.

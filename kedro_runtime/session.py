@@ -35,7 +35,7 @@ from .request import (
     pipeline_name_alias,
     runtime_params_alias,
 )
-from .run_id import RunIds, generate_run_id, new_session_ids, session_id_for
+from .run_id import RunIds, new_session_ids, session_id_for
 from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
 
 logger = logging.getLogger(__name__)
@@ -277,10 +277,11 @@ class KedroSession(_KedroSession):
             if self._project is None:
                 for name in names or ():
                     self.pipeline(name)
-                # The base catalog saves (a notebook's) under an id no run uses.
+                # No save version, as Kedro's `context.catalog`: a notebook's
+                # saves get their own timestamps, never a run's id.
                 self._project = build_project(
                     self.load_context(),
-                    generate_run_id(),
+                    None,
                     names,
                     self._create_params(),
                     strict_params=self._strict_params,
