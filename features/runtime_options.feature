@@ -114,7 +114,7 @@ Feature: --runtime-params and --runtime-data
         runtime_param: factor=3
       """
     When I run `kedro run --config inputs/run.yml`
-    Then the command fails with exit code 2
+    Then the command fails with exit code 1
     And the output says "key `runtime_param`"
     And the output says "Did you mean runtime_params"
     And the output shows no traceback

@@ -12,6 +12,7 @@ from .errors import (
     RuntimeDataTypeError,
     RuntimeParamsError,
     RuntimeParamsTypeError,
+    UnreadRuntimeParamsError,
     UntrustedParamsError,
     UntrustedParamsTypeError,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "RuntimeDataTypeError",
     "RuntimeParamsError",
     "RuntimeParamsTypeError",
+    "UnreadRuntimeParamsError",
     "UntrustedParamsError",
     "UntrustedParamsTypeError",
     "as_dataset",

@@ -16,6 +16,8 @@ Private APIs used:
     - ``AbstractVersionedDataset._version``, ``_cached_load_version``,
       ``_cached_save_version``.
     - ``CachedDataset._dataset`` and ``_cache``.
+    - ``AbstractDataset._exists`` (whether a dataset class can tell that its
+      data exists: Kedro's default answers False).
     - ``kedro.io.memory_dataset._infer_copy_mode`` (the default copy mode of
       ``MemoryDataset`` for a value).
     - ``KedroContext._get_catalog`` and ``KedroContext._pipelines_to_validate``.
@@ -193,6 +195,14 @@ def resolver_patterns(resolver: CatalogConfigResolver) -> dict[str, Any]:
 # --- datasets --------------------------------------------------------------------
 
 
+def implements_exists(dataset: AbstractDataset) -> bool:
+    """Whether the dataset's class overrides ``AbstractDataset._exists``.
+
+    Without it, Kedro's ``exists()`` logs a warning and answers False.
+    """
+    return getattr(type(dataset), "_exists", None) is not AbstractDataset._exists
+
+
 def is_versioned(dataset: AbstractDataset) -> bool:
     """Whether ``dataset`` is versioned (``AbstractVersionedDataset._version`` set)."""
     return (
@@ -247,7 +257,7 @@ def cached_copy(dataset: CachedDataset, inner: AbstractDataset) -> CachedDataset
 def build_context_catalog(
     context: KedroContext,
     catalog_class: type,
-    save_version: str,
+    save_version: str | None,
     pipeline_names: list[str] | None,
 ) -> DataCatalog:
     """Build the project catalog through ``KedroContext._get_catalog``.

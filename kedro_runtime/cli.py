@@ -16,16 +16,23 @@ defaults, help and parsing) and adds two options:
 Which session runs the project:
 
 - ``settings.SESSION_CLASS`` is ``kedro_runtime.KedroSession`` or a subclass of
-  it: that class.
-- It is Kedro's default ``KedroSession``: ``kedro_runtime.KedroSession``.
+  it (the project opted in): that class, for every ``kedro run``.
+- It is Kedro's default ``KedroSession``: a run without the new options is
+  Kedro's own ``kedro run``, unchanged (same session, run id, version folders,
+  messages and exit codes); a run with ``--runtime-params`` or
+  ``--runtime-data`` runs on ``kedro_runtime.KedroSession``.
 - Anything else: Kedro's built-in ``kedro run`` runs unchanged, and the new
   options are refused with a message saying they need a kedro-runtime session.
+
+On a kedro-runtime session the run's id is the session's id, as in Kedro (a
+generated id, unique across processes: see :mod:`kedro_runtime.run_id`).
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -41,6 +48,7 @@ from kedro.utils import load_obj
 
 from . import _kedro_private as private
 from .cli_options import (
+    RunOptionError,
     check_no_shared_keys,
     load_config_file,
     split_runtime_data,
@@ -48,9 +56,8 @@ from .cli_options import (
 )
 from .errors import RuntimeDataError, RuntimeParamsError
 from .request import FILTERS
-from .run_id import generate_run_id
 from .session import KedroSession
-from .session_class import runtime_session_class
+from .session_class import opted_in, runtime_session_class
 
 __all__ = [
     "check_no_shared_keys",
@@ -66,7 +73,9 @@ __all__ = [
 RUNTIME_PARAMS_HELP = """Parameters for this run only, with the syntax and
 typing of --params: items separated by commas, key and value by an equals sign,
 nested keys by dots, example: factor=2,model.alpha=0.5. May be combined with
---params, but a key must not be given in both. Needs a kedro-runtime session."""
+--params, but a key must not be given in both. Needs SESSION_CLASS to be
+Kedro's default (this run then uses kedro_runtime.KedroSession) or a
+kedro-runtime session."""
 
 RUNTIME_DATA_HELP = """Read catalog entries from other files for this run only.
 Items separated by commas, dataset name and path by an equals sign, example:
@@ -74,7 +83,8 @@ orders=data/01_raw/orders_march.csv. The entry's dataset type and options are
 kept; only its file path changes (a versioned entry stays versioned: give the
 folder of its versions). Relative paths are relative to the current directory.
 A dataset that a node produces is read from the file and its node is skipped.
-Needs a kedro-runtime session."""
+Needs SESSION_CLASS to be Kedro's default (this run then uses
+kedro_runtime.KedroSession) or a kedro-runtime session."""
 
 NEW_OPTIONS = ("runtime_params", "runtime_data")
 """Names of the options this command adds to Kedro's ``kedro run``."""
@@ -86,22 +96,6 @@ _NEW_OPTION_FLAGS = {
     "runtime_params": "--runtime-params",
     "runtime_data": "--runtime-data",
 }
-
-
-class RunOptionError(KedroCliError):
-    """Options of ``kedro run`` that cannot be used together.
-
-    A ``KedroCliError`` (exit code 1, as Kedro's own command) that prints its
-    message as ``Error: ...``, without a traceback.
-    """
-
-    def show(self, file: Any = None) -> None:
-        """Print the message to stderr (or ``file``).
-
-        Args:
-            file: Where to print; stderr by default.
-        """
-        click.secho(f"Error: {self.format_message()}", file=file, err=True, fg="red")
 
 
 # --- the command -----------------------------------------------------------------
@@ -118,7 +112,9 @@ def _command_params() -> list[click.Parameter]:
                     [*option.opts, *option.secondary_opts],
                     type=option.type,
                     help=option.help,
-                    callback=load_config_file,
+                    callback=functools.partial(
+                        load_config_file, kedro_callback=option.callback
+                    ),
                 )
             )
             continue
@@ -164,13 +160,14 @@ def run(ctx: click.Context, /, **options: Any) -> dict[str, Any]:
     """Run the pipeline.
 
     Kedro's `kedro run`, from kedro-runtime: every option of the built-in
-    command works as there, plus --runtime-params and --runtime-data, which
-    need SESSION_CLASS to be Kedro's default session or a kedro-runtime
-    session.
+    command works as there, plus --runtime-params and --runtime-data. Without
+    them, a project whose SESSION_CLASS is Kedro's default runs Kedro's own
+    command, unchanged; with them it runs on kedro_runtime.KedroSession. A
+    project whose SESSION_CLASS is a kedro-runtime session always runs on it.
     """
+    given = [flag for name, flag in _NEW_OPTION_FLAGS.items() if options.get(name)]
     session_class = runtime_session_class()
-    if session_class is None:
-        given = [flag for name, flag in _NEW_OPTION_FLAGS.items() if options.get(name)]
+    if session_class is None or not (opted_in() or given):
         if given:
             raise click.UsageError(
                 f"{' and '.join(given)} need a kedro-runtime session, but this "
@@ -225,12 +222,13 @@ def _run_with_session(
     check_no_shared_keys(params, runtime_params)
     runner = _runner(options)
     load_versions: dict[str, str] = options["load_versions"] or {}
-    run_id = generate_run_id()
     session = session_class.create(
         env=options["env"],
         conf_source=options["conf_source"],
         runtime_params=params or None,
     )
+    # The session's only run has its id as run id, as in Kedro.
+    run_id = session.session_id
     with session:
         runtime_data: dict[str, AbstractDataset] | None = None
         if options["runtime_data"]:
@@ -291,7 +289,9 @@ def runtime_datasets(
     Raises:
         click.BadParameter: If a name is a parameter, is not in the catalog, or
             its entry has no file path; if the dataset cannot be created; or if
-            nothing exists at the path.
+            nothing exists at the path (for a dataset class that implements
+            ``_exists``; any other is read as given, and fails at load if
+            nothing is there).
     """
     resolver = catalog.config_resolver
     with_paths = sorted(
@@ -324,7 +324,9 @@ def runtime_datasets(
             dataset = AbstractDataset.from_config(
                 name, config, load_versions.get(name), run_id
             )
-            exists = dataset.exists()
+            # A class that cannot tell (no `_exists`) is trusted: its load
+            # fails with its own error if nothing is there, as in Kedro.
+            exists = not private.implements_exists(dataset) or dataset.exists()
         except DatasetError as exc:
             raise _data_error(f"cannot read '{name}' from '{path}': {exc}") from exc
         if not exists:

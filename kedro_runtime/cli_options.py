@@ -8,16 +8,36 @@ twice. Used by :mod:`kedro_runtime.cli`.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
 import yaml
-from kedro.framework.cli.utils import split_string
+from kedro.framework.cli.utils import KedroCliError, split_string
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from . import _kedro_private as private
+from .session_class import opted_in
+
+NEW_CONFIG_KEYS = ("runtime_params", "runtime_data")
+"""The ``--config`` file keys that only kedro-runtime's ``kedro run`` reads."""
+
+
+class RunOptionError(KedroCliError):
+    """Options of ``kedro run`` that cannot be used together, or a bad key.
+
+    A ``KedroCliError`` (exit code 1, as Kedro's own command) that prints its
+    message as ``Error: ...``, without a traceback.
+    """
+
+    def show(self, file: Any = None) -> None:
+        """Print the message to stderr (or ``file``).
+
+        Args:
+            file: Where to print; stderr by default.
+        """
+        click.secho(f"Error: {self.format_message()}", file=file, err=True, fg="red")
 
 
 def split_runtime_params(
@@ -114,42 +134,47 @@ def split_runtime_data(
     return paths
 
 
-def load_config_file(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+def load_config_file(
+    ctx: click.Context,
+    param: click.Parameter,
+    value: Any,
+    kedro_callback: Callable[..., Any] | None = None,
+) -> Any:
     """Read ``kedro run --config FILE`` into the defaults of this command.
 
     The file holds a ``run:`` mapping of option names (as in
     ``kedro run --help``, with dashes as underscores) to values, for instance
     ``runtime_params: {factor: 2}``. Options given on the command line win over
-    the file.
+    the file. In a project that has not opted in (see
+    :func:`kedro_runtime.session_class.opted_in`), a file without
+    ``runtime_params`` or ``runtime_data`` (or one that cannot be read) is
+    handed to ``kedro_callback``, Kedro's own ``--config`` callback, so that
+    it behaves exactly as in Kedro.
 
     Args:
         ctx: The click context.
         param: The ``--config`` option.
         value: The path of the file, or ``None``.
+        kedro_callback: Kedro's callback of the option, if any.
 
     Returns:
         ``value`` unchanged.
 
     Raises:
-        click.BadParameter: If the file is not YAML, has no ``run`` mapping, or
-            names an option this command does not have.
+        click.BadParameter: If the file is not YAML or has no ``run`` mapping
+            (when there is no ``kedro_callback``).
+        RunOptionError: If it names an option this command does not have
+            (exit code 1, as in Kedro).
     """
     if not value:
-        return value
+        return kedro_callback(ctx, param, value) if kedro_callback else value
     section = ctx.command.name or "run"
-    try:
-        content = OmegaConf.to_container(OmegaConf.load(value))
-    except (OmegaConfBaseException, yaml.YAMLError, ValueError, OSError) as exc:
-        raise click.BadParameter(
-            f"cannot read '{value}' as YAML: {exc}", ctx=ctx, param=param
-        ) from exc
-    options = content.get(section) if isinstance(content, dict) else None
-    if not isinstance(options, dict):
-        raise click.BadParameter(
-            f"'{value}' must hold a '{section}:' mapping of option names to values.",
-            ctx=ctx,
-            param=param,
-        )
+    options = _config_section(value, section)
+    new_keys = isinstance(options, dict) and any(k in options for k in NEW_CONFIG_KEYS)
+    if kedro_callback is not None and not new_keys and not opted_in():
+        return kedro_callback(ctx, param, value)
+    if isinstance(options, str):
+        raise click.BadParameter(options, ctx=ctx, param=param)
     valid = sorted(
         p.name for p in ctx.command.params if p.name and p.name != param.name
     )
@@ -157,14 +182,24 @@ def load_config_file(ctx: click.Context, param: click.Parameter, value: Any) -> 
         if key not in valid:
             close = difflib.get_close_matches(str(key), valid, n=3)
             hint = f" Did you mean {' or '.join(close)}?" if close else ""
-            raise click.BadParameter(
-                f"key `{key}` in '{value}' is not an option of `kedro {section}`."
-                f"{hint} Valid keys: {', '.join(valid)}.",
-                ctx=ctx,
-                param=param,
+            raise RunOptionError(
+                f"key `{key}` in --config file '{value}' is not an option of "
+                f"`kedro {section}`.{hint} Valid keys: {', '.join(valid)}."
             )
     ctx.default_map = {**(ctx.default_map or {}), **options}
     return value
+
+
+def _config_section(path: str, section: str) -> dict[Any, Any] | str:
+    """The ``section`` mapping of a config file, or why it cannot be read."""
+    try:
+        content = OmegaConf.to_container(OmegaConf.load(path))
+    except (OmegaConfBaseException, yaml.YAMLError, ValueError, OSError) as exc:
+        return f"cannot read '{path}' as YAML: {exc}"
+    options = content.get(section) if isinstance(content, dict) else None
+    if not isinstance(options, dict):
+        return f"'{path}' must hold a '{section}:' mapping of option names to values."
+    return options
 
 
 def check_no_shared_keys(

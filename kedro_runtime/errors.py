@@ -27,6 +27,15 @@ class RuntimeParamsTypeError(RuntimeParamsError, TypeError):
     """``runtime_params`` is not a mapping, or a key is not a string."""
 
 
+class UnreadRuntimeParamsError(RuntimeParamsError):
+    """A runtime param that no parameter, catalog entry or credential reads.
+
+    Raised instead of a warning by a session created with
+    ``strict_runtime_params=True`` (the server's sessions); see
+    :mod:`kedro_runtime.typos`.
+    """
+
+
 class RunIdError(KedroSessionError, ValueError):
     """A ``run_id`` is not a valid dataset version or was already used."""
 

@@ -9,7 +9,7 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from kedro.io import AbstractDataset, MemoryDataset, SharedMemoryDataset
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Node, Pipeline
 
 from . import _kedro_private as private
 from .errors import RuntimeDataError
@@ -45,6 +45,8 @@ def check_runtime_data(
     pipe: Pipeline, data: Mapping[str, Any]
 ) -> tuple[dict[str, Any], Pipeline]:
     """Check the injected names; drop the nodes whose outputs are all injected.
+
+    Also drops the nodes that only fed them (see :func:`unneeded_nodes`).
 
     Args:
         pipe: The run's filtered pipeline.
@@ -95,8 +97,50 @@ def check_runtime_data(
             "Skipping %s: all their outputs are injected",
             [node.name for node in skipped],
         )
-        pipe = Pipeline([node for node in pipe.nodes if node not in skipped])
+        waste = unneeded_nodes(pipe, skipped)
+        if waste:
+            logger.info(
+                "Skipping %s: only skipped nodes read their outputs",
+                [node.name for node in waste],
+            )
+        gone = {*skipped, *waste}
+        pipe = Pipeline([node for node in pipe.nodes if node not in gone])
     return data, pipe
+
+
+def unneeded_nodes(pipe: Pipeline, skipped: list[Node]) -> list[Node]:
+    """The nodes that fed only skipped nodes: their results would go unused.
+
+    A node is unneeded when it has outputs, and each of them is read by at
+    least one node of ``pipe`` and by skipped or unneeded nodes only. An output
+    that no node of ``pipe`` reads is a result of the run (returned, or saved
+    to the catalog), so its node runs; so does a node without outputs. An
+    intermediate dataset that only unneeded nodes read is not saved either.
+
+    Args:
+        pipe: The run's filtered pipeline.
+        skipped: Its nodes whose outputs are all injected.
+
+    Returns:
+        The unneeded nodes, in the pipeline's order.
+    """
+    readers: dict[str, list[Node]] = {}
+    for node in pipe.nodes:
+        for name in node.inputs:
+            readers.setdefault(name, []).append(node)
+    gone = set(skipped)
+    unneeded = []
+    # Readers come after their producers: one pass from the end suffices.
+    for node in reversed(pipe.nodes):
+        if node in gone or not node.outputs:
+            continue
+        if all(
+            readers.get(out) and all(r in gone for r in readers[out])
+            for out in node.outputs
+        ):
+            gone.add(node)
+            unneeded.append(node)
+    return unneeded[::-1]
 
 
 def injected_datasets(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from kedro.io import DataCatalog
 from kedro.validation.parameter_validator import ParameterValidator
 
 from . import _kedro_private as private
+from . import typos
 from .catalog import SharedValue
 from .parameters import (
     has_interpolation,
@@ -51,6 +52,8 @@ class Project:
             runtime params (directly or through credentials).
         config_runtime_params: Runtime param path to the catalog and
             credentials entries that read it.
+        readable_params: The runtime param paths some config reads (see
+            :mod:`kedro_runtime.typos`).
         param_tables: Cached ``params:`` datasets, by pipelines and params.
         validators: Parameter validator of each pipeline selection (``None``
             when its nodes have no typed parameter).
@@ -65,6 +68,7 @@ class Project:
     params_pure: bool
     catalog_runtime_keys: set[str]
     config_runtime_params: dict[str, set[str]]
+    readable_params: frozenset[tuple[str, ...]] = frozenset()
     param_tables: dict[tuple[str, ...], dict[str, SharedValue]] = field(
         default_factory=dict
     )
@@ -76,23 +80,32 @@ class Project:
 
 def build_project(
     context: KedroContext,
-    session_id: str,
+    save_version: str | None,
     pipeline_names: list[str] | None,
     create_params: Mapping[str, Any],
+    *,
+    strict_params: bool = False,
 ) -> Project:
     """Read the config once and build the base catalog.
 
     Args:
         context: The session's context.
-        session_id: The session's id, the base catalog's save version.
+        save_version: The base catalog's save version. The session passes
+            ``None``, as Kedro's ``context.catalog`` does: saves through the base
+            catalog (a notebook's ``catalog.save``) then get a timestamp of their
+            own, never a run's id (runs save through their own layer).
         pipeline_names: The pipelines to validate parameters against;
             ``None`` for every registered one.
         create_params: The runtime params given to ``KedroSession.create``.
+        strict_params: Raise if some of ``create_params`` is read by nothing,
+            instead of logging a warning (see :mod:`kedro_runtime.typos`).
 
     Returns:
         The built project.
 
     Raises:
+        UnreadRuntimeParamsError: If ``strict_params`` and a create param is
+            read by nothing.
         KedroSessionError: If ``settings.DATA_CATALOG_CLASS`` is not a
             ``DataCatalog`` subclass.
     """
@@ -112,13 +125,20 @@ def build_project(
         # uses the cached result. Without catalog config it fails before that.
         validate_parameters(context, pipeline_names)
     catalog = private.build_context_catalog(
-        context, catalog_class, session_id, pipeline_names
+        context, catalog_class, save_version, pipeline_names
     )
     try:
         params = dict(private.load_config(loader, "parameters"))
     except MissingConfigException:
         params = dict(create_params)
-    return _describe(context, catalog, raw, params)
+    project = _describe(context, catalog, raw, params)
+    typos.check_read(
+        project.readable_params,
+        create_params,
+        strict=strict_params,
+        source="runtime_params of create()",
+    )
+    return project
 
 
 def _read_config(loader: Any) -> dict[str, private.RawConfig | None]:
@@ -159,6 +179,9 @@ def _describe(
     creds_files = _merged(raw["credentials"])
     catalog_files = _merged(raw["catalog"])
     cred_keys = keys_using_runtime_params(creds_files) if creds_files else set()
+    config_reads = runtime_params_read_by(
+        {**params_files, **catalog_files, **creds_files}
+    )
     return Project(
         context=context,
         catalog=catalog,
@@ -167,6 +190,9 @@ def _describe(
         params_interpolated=bool(params_files and has_interpolation(params_files)),
         params_pure=interpolations_are_pure(params_files),
         config_runtime_params=runtime_params_read_by({**catalog_files, **creds_files}),
+        readable_params=typos.readable_paths(
+            params_files.values() if raw["parameters"] else [params], config_reads
+        ),
         catalog_runtime_keys=(
             keys_using_runtime_params(catalog_files, cred_keys)
             if raw["catalog"]

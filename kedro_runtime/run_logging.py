@@ -37,7 +37,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -48,11 +47,6 @@ logger = logging.getLogger(__name__)
 
 MODES = ("kedro", "summary")
 """The values of ``run_logging``."""
-
-RUN_LOGGING_ON_CREATE: ContextVar[str] = ContextVar(
-    "run_logging_on_create", default="kedro"
-)
-"""The ``run_logging`` that ``KedroSession.create`` passes on to the session."""
 
 RUN_LOGGERS = (
     "kedro.io.data_catalog",
@@ -95,15 +89,14 @@ def check_mode(mode: object) -> str:
     return mode
 
 
-def session_mode(mode: str | None, hook_manager: Any) -> str:
+def session_mode(mode: str, hook_manager: Any) -> str:
     """Set up a new session's run logging.
 
     Registers the :class:`ThreadMarker` hooks on a summary-mode session's hook
     manager, and calls :func:`follow_kedro_level`.
 
     Args:
-        mode: The ``run_logging`` given to the session (``None``: the one
-            ``KedroSession.create`` was given).
+        mode: The ``run_logging`` given to the session.
         hook_manager: The session's hook manager.
 
     Returns:
@@ -113,7 +106,7 @@ def session_mode(mode: str | None, hook_manager: Any) -> str:
         TypeError: If ``mode`` is not a string.
         ValueError: If it is not one of :data:`MODES`.
     """
-    checked = check_mode(RUN_LOGGING_ON_CREATE.get() if mode is None else mode)
+    checked = check_mode(mode)
     if checked == "summary":
         hook_manager.register(ThreadMarker())
     follow_kedro_level()

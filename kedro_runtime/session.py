@@ -24,7 +24,7 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 
 from . import _kedro_private as private
-from . import inject, registry, resolve
+from . import inject, registry, resolve, typos
 from . import run_logging as logmode
 from ._context import new_session_context
 from .parameters import deep_merge, nest_params
@@ -44,9 +44,11 @@ logger = logging.getLogger(__name__)
 CONFIG_LOCK = private.CONFIG_LOCK
 """:data:`kedro_runtime._kedro_private.CONFIG_LOCK`, under its former name."""
 
-_UNTRUSTED_ON_CREATE: ContextVar[bool] = ContextVar(
-    "untrusted_on_create", default=False
+_OPTIONS_ON_CREATE: ContextVar[dict[str, Any]] = ContextVar(
+    "options_on_create", default={}
 )
+"""The session options ``create()`` was given, for the ``__init__`` it calls
+(Kedro's ``create`` makes the session with Kedro's own arguments only)."""
 
 
 class KedroSession(_KedroSession):
@@ -78,6 +80,7 @@ class KedroSession(_KedroSession):
         *args: Any,
         untrusted_runtime_params: bool | None = None,
         run_logging: str | None = None,
+        strict_runtime_params: bool | None = None,
         **kwargs: Any,
     ):
         """Make a session; use :meth:`create`, as with Kedro's session.
@@ -87,13 +90,21 @@ class KedroSession(_KedroSession):
             *args: The other arguments of Kedro's ``KedroSession``.
             untrusted_runtime_params: See :meth:`create` (``None``: its value).
             run_logging: See :meth:`create` (``None``: its value).
+            strict_runtime_params: See :meth:`create` (``None``: its value).
             **kwargs: The keyword arguments of Kedro's ``KedroSession``.
         """
         super().__init__(session_id_for(session_id), *args, **kwargs)
-        untrusted = untrusted_runtime_params
-        self._untrusted = bool(
-            _UNTRUSTED_ON_CREATE.get() if untrusted is None else untrusted
-        )
+        given = {
+            "untrusted_runtime_params": untrusted_runtime_params,
+            "run_logging": run_logging,
+            "strict_runtime_params": strict_runtime_params,
+        }
+        options = {
+            **_OPTIONS_ON_CREATE.get(),
+            **{key: value for key, value in given.items() if value is not None},
+        }
+        self._untrusted = bool(options.get("untrusted_runtime_params", False))
+        self._strict_params = bool(options.get("strict_runtime_params", False))
         self._hooks = private.session_hook_manager(self)
         self._package = private.session_package_name(self)
         self._root = private.session_project_path(self)
@@ -102,7 +113,9 @@ class KedroSession(_KedroSession):
         self._project: Project | None = None
         self._pipelines = PipelineCache()
         self._run_ids = RunIds(self.session_id)
-        self._run_logging = logmode.session_mode(run_logging, self._hooks)
+        self._run_logging = logmode.session_mode(
+            options.get("run_logging", "kedro"), self._hooks
+        )
 
     @classmethod
     def create(
@@ -116,6 +129,7 @@ class KedroSession(_KedroSession):
         extra_params: Mapping[str, Any] | None = None,
         untrusted_runtime_params: bool = False,
         run_logging: str = "kedro",
+        strict_runtime_params: bool = False,
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -138,6 +152,10 @@ class KedroSession(_KedroSession):
             run_logging: ``"kedro"`` (default): runs log as Kedro's do.
                 ``"summary"``: one ``INFO`` line per run, the per-node and
                 per-dataset lines at ``DEBUG`` (see ``run_logging.py``).
+            strict_runtime_params: Refuse runtime params (of ``create`` or of
+                a run) that no parameter, catalog entry or credential reads,
+                with an ``UnreadRuntimeParamsError``; by default they are
+                logged as a warning (see :mod:`kedro_runtime.typos`).
 
         Returns:
             A new session.
@@ -155,8 +173,13 @@ class KedroSession(_KedroSession):
         mode = logmode.check_mode(run_logging)
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
-        token = _UNTRUSTED_ON_CREATE.set(bool(untrusted_runtime_params))
-        logging_token = logmode.RUN_LOGGING_ON_CREATE.set(mode)
+        token = _OPTIONS_ON_CREATE.set(
+            {
+                "untrusted_runtime_params": bool(untrusted_runtime_params),
+                "run_logging": mode,
+                "strict_runtime_params": bool(strict_runtime_params),
+            }
+        )
         try:
             with new_session_ids():  # unique across processes: see run_id.py
                 session = super().create(
@@ -167,8 +190,7 @@ class KedroSession(_KedroSession):
                     conf_source=conf_source,
                 )
         finally:
-            _UNTRUSTED_ON_CREATE.reset(token)
-            logmode.RUN_LOGGING_ON_CREATE.reset(logging_token)
+            _OPTIONS_ON_CREATE.reset(token)
         return session  # type: ignore[return-value]
 
     @property
@@ -288,8 +310,14 @@ class KedroSession(_KedroSession):
             if self._project is None:
                 for name in names or ():
                     self.pipeline(name)
+                # No save version, as Kedro's `context.catalog`: a notebook's
+                # saves get their own timestamps, never a run's id.
                 self._project = build_project(
-                    self.load_context(), self.session_id, names, self._create_params()
+                    self.load_context(),
+                    None,
+                    names,
+                    self._create_params(),
+                    strict_params=self._strict_params,
                 )
             return self._project
 
@@ -431,6 +459,9 @@ class KedroSession(_KedroSession):
         filtered = self._pipeline(request)
         project = self._ensure_project(names)
         run_params = dict(request.runtime_params or {})
+        typos.check_read(
+            project.readable_params, run_params, strict=self._strict_params
+        )
         if self._untrusted and run_params:
             check_untrusted_params(
                 run_params,

@@ -22,3 +22,14 @@ def runtime_session_class() -> type[KedroSession] | None:
     if configured is KedroDefaultSession:
         return KedroSession
     return None
+
+
+def opted_in() -> bool:
+    """Whether ``settings.SESSION_CLASS`` is a kedro-runtime session.
+
+    Returns:
+        True if it is :class:`kedro_runtime.KedroSession` or a subclass of it;
+        False for Kedro's default session or any other class.
+    """
+    configured = settings.SESSION_CLASS
+    return isinstance(configured, type) and issubclass(configured, KedroSession)

@@ -395,6 +395,24 @@ def test_command_line_wins_over_the_config_file(project: Path) -> None:
             ["runtime_param", "Did you mean runtime_params"],
         ),
         ("run:\n  config: other.yml\n", ["`config`"]),
+    ],
+)
+def test_unknown_config_keys_exit_1_as_in_kedro(
+    project: Path, content: str, fragments: list[str]
+) -> None:
+    config = project / "run.yml"
+    config.write_text(content)
+    result = invoke(project, "--config", str(config))
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    for fragment in ["--config", "not an option of `kedro run`", *fragments]:
+        assert fragment in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "fragments"),
+    [
         ("other:\n  tags: x\n", ["'run:' mapping"]),
         ("run: [\n", ["cannot read"]),
     ],

@@ -305,6 +305,26 @@ def test_cached_dataset_parts() -> None:
     assert cached.load() == [1], changed(api)
 
 
+class _NoExists(AbstractDataset[int, int]):
+    def _load(self) -> int:
+        return 1
+
+    def _save(self, data: int) -> None:
+        pass
+
+    def _describe(self) -> dict[str, object]:
+        return {}
+
+
+def test_abstract_dataset_exists_default() -> None:
+    api = "AbstractDataset._exists (the default that answers False)"
+    assert callable(vars(AbstractDataset).get("_exists")), changed(api)
+    assert _NoExists().exists() is False, changed(api)
+    assert not private.implements_exists(_NoExists()), changed(api)
+    assert private.implements_exists(MemoryDataset()), changed(api)
+    assert private.implements_exists(CSVDataset(filepath="x.csv")), changed(api)
+
+
 # --- KedroContext --------------------------------------------------------------------
 
 

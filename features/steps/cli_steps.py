@@ -15,6 +15,10 @@ from behave import given, then, when
 from behave.runner import Context
 
 COMPLETED = re.compile(r"Completed node: (\S+)")
+KEDRO_VERSION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z$")
+RUNTIME_VERSION = re.compile(
+    r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z-[0-9a-f]{12}-\d{4}$"
+)
 OUTPUTS = ("data/02_intermediate", "data/08_reporting")
 ALL_NODES = "scale_node, summarise_node, audit.count_node"
 
@@ -192,6 +196,14 @@ def report_total(context: Context, name: str, total: float, rows: int) -> None:
     report = _report(context, name)
     assert report["total"].tolist() == [total], report
     assert report["rows"].tolist() == [rows], report
+
+
+@then("the newest version of scaled is named as {who} names it")
+def newest_version(context: Context, who: str) -> None:
+    folder = context.project / "data" / "02_intermediate" / "scaled.csv"
+    newest = max(folder.iterdir(), key=lambda path: path.stat().st_mtime).name
+    pattern = {"Kedro": KEDRO_VERSION, "kedro-runtime": RUNTIME_VERSION}[who]
+    assert pattern.match(newest), f"{newest} is not named as {who} names versions"
 
 
 @then('"{name}" was not written')

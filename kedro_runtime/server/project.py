@@ -110,6 +110,9 @@ def warm_session(
             coming from an untrusted caller (see ``docs/web-servers.md``).
             On by default: a service passes on what its clients send.
 
+    The session is strict: a runtime param that nothing in the project
+    reads raises ``UnreadRuntimeParamsError`` (see :mod:`kedro_runtime.typos`).
+
     Returns:
         The session; close it (or use it in a ``with`` block) at shutdown.
     """
@@ -142,6 +145,7 @@ def _warm_session(
         runtime_params=runtime_params,
         untrusted_runtime_params=untrusted_runtime_params,
         run_logging="summary",
+        strict_runtime_params=True,  # a typo in a request is a 422, not a log line
     )
     try:
         for name in pipelines:
