@@ -44,8 +44,8 @@ logger = logging.getLogger(__name__)
 CONFIG_LOCK = private.CONFIG_LOCK
 """:data:`kedro_runtime._kedro_private.CONFIG_LOCK`, under its former name."""
 
-_OPTIONS_ON_CREATE: ContextVar[dict[str, Any]] = ContextVar(
-    "options_on_create", default={}
+_OPTIONS_ON_CREATE: ContextVar[Mapping[str, Any] | None] = ContextVar(
+    "options_on_create", default=None
 )
 """The session options ``create()`` was given, for the ``__init__`` it calls
 (Kedro's ``create`` makes the session with Kedro's own arguments only)."""
@@ -100,7 +100,7 @@ class KedroSession(_KedroSession):
             "strict_runtime_params": strict_runtime_params,
         }
         options = {
-            **_OPTIONS_ON_CREATE.get(),
+            **(_OPTIONS_ON_CREATE.get() or {}),
             **{key: value for key, value in given.items() if value is not None},
         }
         self._untrusted = bool(options.get("untrusted_runtime_params", False))
