@@ -18,6 +18,7 @@ from .errors import (
 from .request import FILTERS, RunRequest
 from .run_id import generate_run_id
 from .session import KedroSession
+from .shared_files import SharedFileError
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,7 @@ __all__ = [
     "RuntimeDataTypeError",
     "RuntimeParamsError",
     "RuntimeParamsTypeError",
+    "SharedFileError",
     "UntrustedParamsError",
     "UntrustedParamsTypeError",
     "as_dataset",

@@ -36,6 +36,7 @@ from .request import (
     runtime_params_alias,
 )
 from .run_id import RunIds, new_session_ids, session_id_for
+from .shared_files import InFlightFiles, check_mode, file_plan
 from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ CONFIG_LOCK = private.CONFIG_LOCK
 
 _UNTRUSTED_ON_CREATE: ContextVar[bool] = ContextVar(
     "untrusted_on_create", default=False
+)
+_SHARED_FILES_ON_CREATE: ContextVar[str] = ContextVar(
+    "shared_files_on_create", default="warn"
 )
 
 
@@ -76,6 +80,7 @@ class KedroSession(_KedroSession):
         session_id: str,
         *args: Any,
         untrusted_runtime_params: bool | None = None,
+        shared_files: str | None = None,
         **kwargs: Any,
     ):
         """Make a session; use :meth:`create`, as with Kedro's session.
@@ -84,6 +89,7 @@ class KedroSession(_KedroSession):
             session_id: The id; ``create`` gives a generated one (see run_id.py).
             *args: The other arguments of Kedro's ``KedroSession``.
             untrusted_runtime_params: See :meth:`create` (``None``: its value).
+            shared_files: See :meth:`create` (``None``: its value).
             **kwargs: The keyword arguments of Kedro's ``KedroSession``.
         """
         super().__init__(session_id_for(session_id), *args, **kwargs)
@@ -99,6 +105,7 @@ class KedroSession(_KedroSession):
         self._project: Project | None = None
         self._pipelines = PipelineCache()
         self._run_ids = RunIds(self.session_id)
+        self._files = InFlightFiles(shared_files or _SHARED_FILES_ON_CREATE.get())
 
     @classmethod
     def create(
@@ -111,6 +118,7 @@ class KedroSession(_KedroSession):
         *,
         extra_params: Mapping[str, Any] | None = None,
         untrusted_runtime_params: bool = False,
+        shared_files: str = "warn",
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -130,6 +138,11 @@ class KedroSession(_KedroSession):
                 credentials config except where the project allows it in
                 ``settings.ALLOWED_CATALOG_RUNTIME_PARAMS``, nor choose a
                 dataset's ``type``.
+            shared_files: What a run does when it would save a non-versioned
+                file that a run in flight saves or reads (or read one it
+                saves): ``"warn"``, ``"wait"`` for its turn, or ``"error"``
+                (:class:`~kedro_runtime.shared_files.SharedFileError`, before
+                it starts). See :mod:`kedro_runtime.shared_files`.
 
         Returns:
             A new session.
@@ -139,9 +152,12 @@ class KedroSession(_KedroSession):
                 are given, or a key is empty or clashes with another.
             RuntimeParamsTypeError: If they are not a mapping of names.
             TypeError: If ``env`` is not a string (Kedro would fail later, on
-                the first run, joining it to the configuration path).
+                the first run, joining it to the configuration path), or
+                ``shared_files`` is not a string.
+            ValueError: If ``shared_files`` is not a mode.
         """
         check_env(env)
+        files_token = _SHARED_FILES_ON_CREATE.set(check_mode(shared_files))
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
         token = _UNTRUSTED_ON_CREATE.set(bool(untrusted_runtime_params))
@@ -156,6 +172,7 @@ class KedroSession(_KedroSession):
                 )
         finally:
             _UNTRUSTED_ON_CREATE.reset(token)
+            _SHARED_FILES_ON_CREATE.reset(files_token)
         return session  # type: ignore[return-value]
 
     # --- built once ------------------------------------------------------------
@@ -375,6 +392,8 @@ class KedroSession(_KedroSession):
             RuntimeParamsError: If the session is untrusted and the runtime
                 params do what an untrusted caller may not.
             RunIdError: If ``run_id`` was used before.
+            SharedFileError: If the session's ``shared_files`` is ``"error"``
+                and the run shares a non-versioned file with a run in flight.
             ValueError: If a pipeline name is not registered, or a filter
                 leaves no node.
             DatasetNotFoundError: If ``load_versions`` names no dataset.
@@ -382,6 +401,17 @@ class KedroSession(_KedroSession):
         """
         logger.info("Kedro project %s", self._package or self._root.name)
         run_id, hook_args = self._prepare(request)
+        plan = file_plan(
+            hook_args["catalog"],
+            hook_args["pipeline"],
+            hook_args["run_params"]["runtime_data"],
+        )
+        with self._files.claim(run_id, plan):
+            return self._execute(request, run_id, hook_args)
+
+    def _execute(
+        self, request: RunRequest, run_id: str, hook_args: dict[str, Any]
+    ) -> dict[str, Any]:
         hook = self._hooks.hook
         hook.before_pipeline_run(**hook_args)
         try:

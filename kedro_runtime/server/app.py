@@ -44,6 +44,7 @@ from .models import (
 from .openapi import (
     BODY_NOT_READ,
     NOT_STARTED,
+    SHARED_FILE_CLASH,
     describe_api_key,
     describe_pipelines,
     describe_refusals,
@@ -218,6 +219,7 @@ def _add_routes(app: FastAPI) -> None:
         tags=["pipeline"],
         responses={
             400: BODY_NOT_READ,
+            409: {"model": Problem, "description": SHARED_FILE_CLASH},
             422: {"model": Problem},
             503: NOT_STARTED,
         },
@@ -229,7 +231,9 @@ def _add_routes(app: FastAPI) -> None:
         as Kedro's server) when the run fails. A request that cannot be used
         (data that does not decode to its dataset's type, a name that is not a
         dataset or output of the pipeline, parameters the server refuses, an
-        output with no JSON form) gets 422.
+        output with no JSON form) gets 422. A run that would save a
+        non-versioned file a run in flight saves or reads (or read one it saves)
+        is refused before it starts with 409; send it again later.
         """
         served = served_project(app)
         if served is None:

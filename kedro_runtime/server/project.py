@@ -92,6 +92,7 @@ def warm_session(
     pipelines: Sequence[str] | None = None,
     runtime_params: Mapping[str, Any] | None = None,
     untrusted_runtime_params: bool = True,
+    shared_files: str = "error",
 ) -> KedroSession:
     """Bootstrap a project and return a kedro-runtime session, warmed up.
 
@@ -109,6 +110,10 @@ def warm_session(
         untrusted_runtime_params: Treat every run's ``runtime_params`` as
             coming from an untrusted caller (see ``docs/web-servers.md``).
             On by default: a service passes on what its clients send.
+        shared_files: The session's ``shared_files`` mode (see
+            ``KedroSession.create``); ``"error"`` by default: a request whose
+            run would share a non-versioned file with a run in flight is
+            refused (409) rather than overwrite or read another's data.
 
     Returns:
         The session; close it (or use it in a ``with`` block) at shutdown.
@@ -122,6 +127,7 @@ def warm_session(
         pipelines=list(pipelines or ["__default__"]),
         runtime_params=runtime_params,
         untrusted_runtime_params=untrusted_runtime_params,
+        shared_files=shared_files,
     )
 
 
@@ -133,6 +139,7 @@ def _warm_session(
     pipelines: list[str],
     runtime_params: Mapping[str, Any] | None,
     untrusted_runtime_params: bool,
+    shared_files: str = "error",
 ) -> KedroSession:
     """``warm_session`` for a project that is bootstrapped already."""
     session = _session_class().create(
@@ -141,6 +148,7 @@ def _warm_session(
         conf_source=conf_source,
         runtime_params=runtime_params,
         untrusted_runtime_params=untrusted_runtime_params,
+        shared_files=shared_files,
     )
     try:
         for name in pipelines:
