@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from kedro import __version__ as kedro_version
 
 from .. import __version__ as kedro_runtime_version
+from .body import IncrementalJSONRoute
 from .execute import (
     SafeJSONResponse,
     execute_run,
@@ -197,6 +198,8 @@ def _not_started() -> SafeJSONResponse:
 
 
 def _add_routes(app: FastAPI) -> None:
+    app.router.route_class = IncrementalJSONRoute  # large bodies off the loop
+
     @app.get(
         "/health",
         response_model=HealthResponse,
