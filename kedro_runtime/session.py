@@ -47,9 +47,6 @@ CONFIG_LOCK = private.CONFIG_LOCK
 _UNTRUSTED_ON_CREATE: ContextVar[bool] = ContextVar(
     "untrusted_on_create", default=False
 )
-_SHARED_FILES_ON_CREATE: ContextVar[str] = ContextVar(
-    "shared_files_on_create", default="warn"
-)
 
 
 class KedroSession(_KedroSession):
@@ -80,7 +77,6 @@ class KedroSession(_KedroSession):
         session_id: str,
         *args: Any,
         untrusted_runtime_params: bool | None = None,
-        shared_files: str | None = None,
         **kwargs: Any,
     ):
         """Make a session; use :meth:`create`, as with Kedro's session.
@@ -89,7 +85,6 @@ class KedroSession(_KedroSession):
             session_id: The id; ``create`` gives a generated one (see run_id.py).
             *args: The other arguments of Kedro's ``KedroSession``.
             untrusted_runtime_params: See :meth:`create` (``None``: its value).
-            shared_files: See :meth:`create` (``None``: its value).
             **kwargs: The keyword arguments of Kedro's ``KedroSession``.
         """
         super().__init__(session_id_for(session_id), *args, **kwargs)
@@ -105,7 +100,7 @@ class KedroSession(_KedroSession):
         self._project: Project | None = None
         self._pipelines = PipelineCache()
         self._run_ids = RunIds(self.session_id)
-        self._files = InFlightFiles(shared_files or _SHARED_FILES_ON_CREATE.get())
+        self._files = InFlightFiles()  # create() sets its shared_files mode
 
     @classmethod
     def create(
@@ -138,11 +133,9 @@ class KedroSession(_KedroSession):
                 credentials config except where the project allows it in
                 ``settings.ALLOWED_CATALOG_RUNTIME_PARAMS``, nor choose a
                 dataset's ``type``.
-            shared_files: What a run does when it would save a non-versioned
-                file that a run in flight saves or reads (or read one it
-                saves): ``"warn"``, ``"wait"`` for its turn, or ``"error"``
-                (:class:`~kedro_runtime.shared_files.SharedFileError`, before
-                it starts). See :mod:`kedro_runtime.shared_files`.
+            shared_files: ``"warn"``, ``"wait"`` or ``"error"``: what a run does
+                when it shares a non-versioned file with a run in flight (see
+                :mod:`kedro_runtime.shared_files`).
 
         Returns:
             A new session.
@@ -157,7 +150,7 @@ class KedroSession(_KedroSession):
             ValueError: If ``shared_files`` is not a mode.
         """
         check_env(env)
-        files_token = _SHARED_FILES_ON_CREATE.set(check_mode(shared_files))
+        mode = check_mode(shared_files)
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
         token = _UNTRUSTED_ON_CREATE.set(bool(untrusted_runtime_params))
@@ -172,7 +165,7 @@ class KedroSession(_KedroSession):
                 )
         finally:
             _UNTRUSTED_ON_CREATE.reset(token)
-            _SHARED_FILES_ON_CREATE.reset(files_token)
+        session._files = InFlightFiles(mode)  # type: ignore[attr-defined]
         return session  # type: ignore[return-value]
 
     # --- built once ------------------------------------------------------------
@@ -401,12 +394,8 @@ class KedroSession(_KedroSession):
         """
         logger.info("Kedro project %s", self._package or self._root.name)
         run_id, hook_args = self._prepare(request)
-        plan = file_plan(
-            hook_args["catalog"],
-            hook_args["pipeline"],
-            hook_args["run_params"]["runtime_data"],
-        )
-        with self._files.claim(run_id, plan):
+        catalog, pipe = hook_args["catalog"], hook_args["pipeline"]
+        with self._files.claim(run_id, file_plan(catalog, pipe, request.runtime_data)):
             return self._execute(request, run_id, hook_args)
 
     def _execute(

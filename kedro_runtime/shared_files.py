@@ -102,7 +102,7 @@ def _file_path(catalog: DataCatalog, name: str) -> str | None:
 
 
 def file_plan(
-    catalog: DataCatalog, pipeline: Pipeline, injected: Collection[str] = ()
+    catalog: DataCatalog, pipeline: Pipeline, injected: Collection[str] | None = None
 ) -> FilePlan:
     """The non-versioned files a run of ``pipeline`` on ``catalog`` touches.
 
@@ -114,6 +114,7 @@ def file_plan(
     Returns:
         The paths it saves and loads.
     """
+    injected = injected or ()
     saves: dict[str, str] = {}
     loads: dict[str, str] = {}
     for node in pipeline.nodes:
