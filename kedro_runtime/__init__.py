@@ -19,6 +19,7 @@ from .errors import (
 from .request import FILTERS, RunRequest
 from .run_id import generate_run_id
 from .session import KedroSession
+from .shared_files import SharedFileError
 
 __version__ = "0.1.0"
 
@@ -33,6 +34,7 @@ __all__ = [
     "RuntimeDataTypeError",
     "RuntimeParamsError",
     "RuntimeParamsTypeError",
+    "SharedFileError",
     "UnreadRuntimeParamsError",
     "UntrustedParamsError",
     "UntrustedParamsTypeError",

@@ -20,6 +20,7 @@ from kedro.framework.project import settings
 from kedro.framework.session.abstract_session import KedroSessionError
 from kedro.io import DataCatalog
 from kedro.validation.parameter_validator import ParameterValidator
+from omegaconf import DictConfig, OmegaConf
 
 from . import _kedro_private as private
 from . import typos
@@ -164,9 +165,39 @@ def _read_config(loader: Any) -> dict[str, private.RawConfig | None]:
     return raw
 
 
-def _merged(raw: private.RawConfig | None) -> dict[Any, Any]:
-    """The base and env files of a parse, in one mapping (env wins)."""
-    return {**raw[0], **raw[1]} if raw else {}
+def _merged(
+    key: str, raw: private.RawConfig | None, strategy: str | None = None
+) -> dict[str, Any]:
+    """The entries a parse gives once the env is merged over the base.
+
+    As Kedro merges them: the top-level keys of each env's files, then the env
+    over the base, replacing an entry (``destructive``, the default) or merging
+    into it (``soft``). An entry the env replaced is not there.
+
+    Returns:
+        ``{key: {entry name: unresolved config}}``, in the shape of the config
+        loader's parse (one "file", named ``key``).
+    """
+    if not raw:
+        return {}
+    base, env = (_entries(files) for files in raw[:2])
+    if strategy == "soft":
+        merged = OmegaConf.to_container(OmegaConf.merge(base, env), resolve=False)
+        return {key: merged}
+    return {key: {**base, **env}}
+
+
+def _entries(files: Mapping[Any, Any]) -> dict[str, Any]:
+    entries: dict[str, Any] = {}
+    for config in files.values():
+        container = (
+            OmegaConf.to_container(config, resolve=False)
+            if isinstance(config, DictConfig)
+            else config
+        )
+        if isinstance(container, dict):
+            entries.update({str(name): value for name, value in container.items()})
+    return entries
 
 
 def _describe(
@@ -175,9 +206,11 @@ def _describe(
     raw: dict[str, private.RawConfig | None],
     params: dict[str, Any],
 ) -> Project:
-    params_files = _merged(raw["parameters"])
-    creds_files = _merged(raw["credentials"])
-    catalog_files = _merged(raw["catalog"])
+    strategy = getattr(context.config_loader, "merge_strategy", None) or {}
+    params_files, creds_files, catalog_files = (
+        _merged(key, raw[key], strategy.get(key))
+        for key in ("parameters", "credentials", "catalog")
+    )
     cred_keys = keys_using_runtime_params(creds_files) if creds_files else set()
     config_reads = runtime_params_read_by(
         {**params_files, **catalog_files, **creds_files}

@@ -17,9 +17,11 @@ from kedro.io.catalog_config_resolver import CatalogConfigResolver
 from kedro.io.core import DatasetNotFoundError
 from kedro.pipeline import Pipeline
 from kedro.validation.parameter_validator import ParameterValidator
+from omegaconf.errors import InterpolationResolutionError
 
 from . import _kedro_private as private
 from .catalog import SharedValue, override_catalog
+from .errors import UntrustedParamsError
 from .parameters import deep_merge, param_datasets, touched_variables
 from .project import Project
 
@@ -249,9 +251,18 @@ def catalog_config_overrides(
         return {}, {}
     loader = project.context.config_loader
     effective = deep_merge(create_params, run_params)
-    conf = private.resolve_raw_config(
-        loader, "catalog", raw_catalog, effective, restrict_type_selection=untrusted
-    )
+    try:
+        conf = private.resolve_raw_config(
+            loader, "catalog", raw_catalog, effective, restrict_type_selection=untrusted
+        )
+    except InterpolationResolutionError as exc:
+        if not untrusted:
+            raise
+        touched = sorted(touched_variables(run_params, project.config_runtime_params))
+        raise UntrustedParamsError(
+            f"The runtime params {touched} cannot be used: resolving the catalog "
+            f"with them failed. {exc}"
+        ) from exc
     raw_creds = project.raw["credentials"]
     creds = (
         private.resolve_raw_config(loader, "credentials", raw_creds, effective)

@@ -37,6 +37,7 @@ from .request import (
     runtime_params_alias,
 )
 from .run_id import RunIds, new_session_ids, session_id_for
+from .shared_files import InFlightFiles, check_mode, file_plan
 from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class KedroSession(_KedroSession):
         untrusted_runtime_params: bool | None = None,
         run_logging: str | None = None,
         strict_runtime_params: bool | None = None,
+        shared_files: str | None = None,
         **kwargs: Any,
     ):
         """Make a session; use :meth:`create`, as with Kedro's session.
@@ -91,6 +93,7 @@ class KedroSession(_KedroSession):
             untrusted_runtime_params: See :meth:`create` (``None``: its value).
             run_logging: See :meth:`create` (``None``: its value).
             strict_runtime_params: See :meth:`create` (``None``: its value).
+            shared_files: See :meth:`create` (``None``: its value).
             **kwargs: The keyword arguments of Kedro's ``KedroSession``.
         """
         super().__init__(session_id_for(session_id), *args, **kwargs)
@@ -98,6 +101,7 @@ class KedroSession(_KedroSession):
             "untrusted_runtime_params": untrusted_runtime_params,
             "run_logging": run_logging,
             "strict_runtime_params": strict_runtime_params,
+            "shared_files": shared_files,
         }
         options = {
             **(_OPTIONS_ON_CREATE.get() or {}),
@@ -116,6 +120,7 @@ class KedroSession(_KedroSession):
         self._run_logging = logmode.session_mode(
             options.get("run_logging", "kedro"), self._hooks
         )
+        self._files = InFlightFiles(options.get("shared_files", "warn"))
 
     @classmethod
     def create(
@@ -130,6 +135,7 @@ class KedroSession(_KedroSession):
         untrusted_runtime_params: bool = False,
         run_logging: str = "kedro",
         strict_runtime_params: bool = False,
+        shared_files: str = "warn",
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -156,6 +162,9 @@ class KedroSession(_KedroSession):
                 a run) that no parameter, catalog entry or credential reads,
                 with an ``UnreadRuntimeParamsError``; by default they are
                 logged as a warning (see :mod:`kedro_runtime.typos`).
+            shared_files: ``"warn"``, ``"wait"`` or ``"error"``: what a run does
+                when it shares a non-versioned file with a run in flight (see
+                :mod:`kedro_runtime.shared_files`).
 
         Returns:
             A new session.
@@ -166,11 +175,13 @@ class KedroSession(_KedroSession):
             RuntimeParamsTypeError: If they are not a mapping of names.
             TypeError: If ``env`` is not a string (Kedro would fail later, on
                 the first run, joining it to the configuration path), or
-                ``run_logging`` is not a string.
-            ValueError: If ``run_logging`` is not ``"kedro"`` or ``"summary"``.
+                ``run_logging`` or ``shared_files`` is not a string.
+            ValueError: If ``run_logging`` is not ``"kedro"`` or ``"summary"``,
+                or ``shared_files`` is not a mode.
         """
         check_env(env)
         mode = logmode.check_mode(run_logging)
+        files_mode = check_mode(shared_files)
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
         token = _OPTIONS_ON_CREATE.set(
@@ -178,6 +189,7 @@ class KedroSession(_KedroSession):
                 "untrusted_runtime_params": bool(untrusted_runtime_params),
                 "run_logging": mode,
                 "strict_runtime_params": bool(strict_runtime_params),
+                "shared_files": files_mode,
             }
         )
         try:
@@ -421,6 +433,8 @@ class KedroSession(_KedroSession):
             RuntimeParamsError: If the session is untrusted and the runtime
                 params do what an untrusted caller may not.
             RunIdError: If ``run_id`` was used before.
+            SharedFileError: If the session's ``shared_files`` is ``"error"``
+                and the run shares a non-versioned file with a run in flight.
             ValueError: If a pipeline name is not registered, or a filter
                 leaves no node.
             DatasetNotFoundError: If ``load_versions`` names no dataset.
@@ -430,23 +444,31 @@ class KedroSession(_KedroSession):
             logger.info("Kedro project %s", self._package or self._root.name)
             run_id, hook_args = self._prepare(request)
             summary.started(run_id, hook_args["pipeline"])
-            hook = self._hooks.hook
-            hook.before_pipeline_run(**hook_args)
-            try:
-                result = (request.runner or SequentialRunner()).run(
-                    hook_args["pipeline"],
-                    hook_args["catalog"],
-                    self._hooks,
-                    run_id=run_id,
-                    only_missing_outputs=request.only_missing_outputs,
-                )
-                if isinstance(request.runner, ParallelRunner):
-                    result = inject.copy_out_shared(result)
-            except Exception as error:
-                hook.on_pipeline_error(error=error, **hook_args)
-                raise
-            hook.after_pipeline_run(run_result=result, **hook_args)
-            return result
+            catalog, pipe = hook_args["catalog"], hook_args["pipeline"]
+            plan = file_plan(catalog, pipe, request.runtime_data)
+            with self._files.claim(run_id, plan):
+                return self._execute(request, run_id, hook_args)
+
+    def _execute(
+        self, request: RunRequest, run_id: str, hook_args: dict[str, Any]
+    ) -> dict[str, Any]:
+        hook = self._hooks.hook
+        hook.before_pipeline_run(**hook_args)
+        try:
+            result = (request.runner or SequentialRunner()).run(
+                hook_args["pipeline"],
+                hook_args["catalog"],
+                self._hooks,
+                run_id=run_id,
+                only_missing_outputs=request.only_missing_outputs,
+            )
+            if isinstance(request.runner, ParallelRunner):
+                result = inject.copy_out_shared(result)
+        except Exception as error:
+            hook.on_pipeline_error(error=error, **hook_args)
+            raise
+        hook.after_pipeline_run(run_result=result, **hook_args)
+        return result
 
     def _prepare(self, request: RunRequest) -> tuple[str, dict[str, Any]]:
         """Check a request against the project and build the run's catalog layer.

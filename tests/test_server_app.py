@@ -273,6 +273,8 @@ def test_untrusted_parameters_are_refused(
         b'{"runtime_data": {"\\ud800": 1}}',
         b'{"params": {"\\ud800": "${x}"}}',
         b'{"\\ud800": 1}',
+        b'{"runner": "\\ud800"}',
+        b'{"runner": "a.\\udfff"}',
     ],
 )
 def test_a_lone_surrogate_in_the_body_is_refused_not_a_500(
@@ -357,13 +359,13 @@ def test_openapi_documents_every_status_the_server_returns(
 ) -> None:
     assert _statuses(client.get("/openapi.json").json()) == {
         "GET /health": {"200", "413", "503"},
-        "POST /run": {"200", "400", "413", "422", "503"},
+        "POST /run": {"200", "400", "409", "413", "422", "503"},
         "GET /snapshot": {"200", "413", "422", "503"},
     }
     schema = guarded.get("/openapi.json", headers={"X-API-Key": "s3cret-key"}).json()
     assert _statuses(schema) == {
         "GET /health": {"200", "413", "503"},
-        "POST /run": {"200", "400", "401", "413", "422", "503"},
+        "POST /run": {"200", "400", "401", "409", "413", "422", "503"},
         "GET /snapshot": {"200", "401", "413", "422", "503"},
     }
     not_utf8 = client.post(

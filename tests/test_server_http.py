@@ -490,3 +490,55 @@ def test_a_client_that_sends_its_request_slowly_is_disconnected(project: Path) -
         assert health.json()["status"] == "healthy"
     finally:
         running.stop()
+
+
+VERSIONED_CATALOG = """\
+# Every request keeps its headline on disk, under its run id.
+summary:
+  type: MemoryDataset
+headline:
+  type: text.TextDataset
+  filepath: data/08_reporting/headline.txt
+  versioned: true
+"""
+
+
+def test_two_workers_under_eight_clients_never_share_a_run_id(
+    tmp_path: Path,
+) -> None:
+    """`--workers 2`, 8 clients x 25 requests: no duplicate id, no failed save."""
+    path = copy_example(tmp_path / "orders")
+    (path / "conf" / "versioned").mkdir()
+    (path / "conf" / "versioned" / "catalog.yml").write_text(VERSIONED_CATALOG)
+    (path / "conf" / "logging.yml").write_text(QUIET_LOGGING)
+    running = RunningServer(path, "--workers", "2", "--env", "versioned", api_key=None)
+    failures: list[str] = []
+    run_ids: list[str] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        with httpx.Client(base_url=running.url, timeout=REQUEST_TIMEOUT) as http:
+            for number in range(25):
+                body = {"params": {"factor": 1 + index + number / 100}}
+                response = http.post("/run", json=body)
+                answer = response.json()
+                with lock:
+                    if response.status_code == 200 and answer["status"] == "success":
+                        run_ids.append(answer["run_id"])
+                    else:
+                        failures.append(f"{response.status_code} {answer}")
+
+    try:
+        running.wait_ready()
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        running.stop()
+    assert failures == [], f"{len(failures)} failed, first: {failures[:3]}"
+    assert len(run_ids) == 200
+    assert len(set(run_ids)) == 200
+    versions = path / "data" / "08_reporting" / "headline.txt"
+    assert {p.name for p in versions.iterdir()} == set(run_ids)

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from kedro.framework.startup import bootstrap_project
 
-from kedro_runtime import KedroSession, RuntimeParamsError
+from kedro_runtime import KedroSession, RuntimeParamsError, UntrustedParamsError
+from kedro_runtime.server import create_app
 
 CATALOG_EXTRA = """
 prices_by_kind:
@@ -107,9 +109,10 @@ def test_an_allowed_param_still_cannot_choose_a_dataset_type(
     path = untrusted_project(make_project, allowed=["kind"])
     params = {"kind": "kedro.io.MemoryDataset"}
     with KedroSession.create(path, untrusted_runtime_params=True) as session:
-        with pytest.raises(Exception, match="type") as info:
+        with pytest.raises(UntrustedParamsError, match="type") as info:
             session.run(runtime_params=params)
         assert "runtime_params" in str(info.value)
+        assert "'kind'" in str(info.value)
         session.run()
     # A trusted session lets its caller choose: the restriction is the mode's.
     bootstrap_project(path)
@@ -143,3 +146,38 @@ def test_runtime_params_given_at_create_are_trusted(
     ) as session:
         session.run()
     assert "summary_fixed.csv" in reports(path)
+
+
+def test_an_entry_the_env_replaced_does_not_count(
+    make_project: Callable[..., Path], orders: pd.DataFrame
+) -> None:
+    """The env's `summary` reads no runtime param: `region` touches nothing there."""
+    path = make_project()
+    service = path / "conf" / "service"
+    service.mkdir()
+    (service / "catalog.yml").write_text("summary:\n  type: MemoryDataset\n")
+    bootstrap_project(path)
+    with KedroSession.create(
+        path, env="service", untrusted_runtime_params=True
+    ) as session:
+        result = session.run(
+            runtime_data={"orders": orders}, runtime_params={"region": "north"}
+        )
+        assert result["headline"].load().startswith("Top region")
+    assert reports(path) == set(), "the env keeps summary in memory"
+    with KedroSession.create(path, untrusted_runtime_params=True) as session:
+        with pytest.raises(RuntimeParamsError, match="'region'"):
+            session.run(runtime_params={"region": "north"})
+
+
+def test_a_param_that_selects_a_type_is_422_over_http(
+    make_project: Callable[..., Path],
+) -> None:
+    path = untrusted_project(make_project, allowed=["kind"])
+    with TestClient(create_app(path, api_key="")) as client:
+        refused = client.post(
+            "/run", json={"params": {"kind": "kedro.io.MemoryDataset"}}
+        )
+        assert refused.status_code == 422, refused.text
+        assert "'kind'" in refused.json()["detail"][0]["msg"]
+        assert client.post("/run", json={}).json()["status"] == "success"

@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse, Response
 from kedro import __version__ as kedro_version
 
 from .. import __version__ as kedro_runtime_version
+from .body import IncrementalJSONRoute
 from .execute import (
     SafeJSONResponse,
     execute_run,
@@ -44,6 +45,7 @@ from .models import (
 from .openapi import (
     BODY_NOT_READ,
     NOT_STARTED,
+    SHARED_FILE_CLASH,
     describe_api_key,
     describe_pipelines,
     describe_refusals,
@@ -196,6 +198,8 @@ def _not_started() -> SafeJSONResponse:
 
 
 def _add_routes(app: FastAPI) -> None:
+    app.router.route_class = IncrementalJSONRoute  # large bodies off the loop
+
     @app.get(
         "/health",
         response_model=HealthResponse,
@@ -218,6 +222,7 @@ def _add_routes(app: FastAPI) -> None:
         tags=["pipeline"],
         responses={
             400: BODY_NOT_READ,
+            409: {"model": Problem, "description": SHARED_FILE_CLASH},
             422: {"model": Problem},
             503: NOT_STARTED,
         },
@@ -229,7 +234,9 @@ def _add_routes(app: FastAPI) -> None:
         as Kedro's server) when the run fails. A request that cannot be used
         (data that does not decode to its dataset's type, a name that is not a
         dataset or output of the pipeline, parameters the server refuses, an
-        output with no JSON form) gets 422.
+        output with no JSON form) gets 422. A run that would save a
+        non-versioned file a run in flight saves or reads (or read one it saves)
+        is refused before it starts with 409; send it again later.
         """
         served = served_project(app)
         if served is None:

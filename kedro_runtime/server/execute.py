@@ -19,13 +19,13 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from kedro.framework.project import pipelines as registered_pipelines
-from kedro.inspection import get_project_snapshot
 
 from .. import _kedro_private as private
+from .. import registry
 from ..errors import RuntimeDataError, RuntimeParamsError
+from ..request import FILTERS
 from ..run_id import generate_run_id
-from ..session import CONFIG_LOCK
+from ..shared_files import SharedFileError
 from ..untrusted import check_untrusted_params
 from .codec import DecodeError, EncodeError, encode_outputs
 from .models import (
@@ -83,11 +83,13 @@ async def refuse_invalid_request(request: Request, exc: Exception) -> SafeJSONRe
     return SafeJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
-def _problem(kind: str, loc: list[str | int], message: str) -> SafeJSONResponse:
+def _problem(
+    kind: str, loc: list[str | int], message: str, status_code: int = 422
+) -> SafeJSONResponse:
     body = Problem.model_validate(
         {"detail": [{"type": kind, "loc": loc, "msg": message}]}
     )
-    return SafeJSONResponse(body.model_dump(), status_code=422)
+    return SafeJSONResponse(body.model_dump(), status_code=status_code)
 
 
 class _Refused(Exception):
@@ -108,7 +110,8 @@ def execute_run(served: ServedProject, body: RunRequest) -> Response:
 
     Returns:
         ``success`` with the outputs asked for; ``failure`` (still 200, as
-        Kedro's server) when the run fails; 422 when the request cannot be used.
+        Kedro's server) when the run fails; 422 when the request cannot be used;
+        409 when the run would share a non-versioned file with a run in flight.
     """
     run_id = generate_run_id()
     started = time.perf_counter()
@@ -116,6 +119,8 @@ def execute_run(served: ServedProject, body: RunRequest) -> Response:
         encoded = _run_and_encode(served, body, run_id)
     except _Refused as refused:
         return _problem(refused.kind, refused.loc, str(refused))
+    except SharedFileError as exc:
+        return _problem("shared_files", ["body"], str(exc), status_code=409)
     except Exception as exc:
         return _failure(run_id, started, exc)
     duration = round((time.perf_counter() - started) * 1000, 2)
@@ -200,17 +205,12 @@ def run_arguments(
     Raises:
         ValueError: If a pipeline is not served or the runner is not allowed.
     """
+    filters = {name: getattr(body, name) or None for name in FILTERS}
     return {
         "pipeline_names": served.check_pipelines(body.pipeline_names),
-        "tags": body.tags or None,
+        **filters,
         "runner": served.runner(body.runner, body.is_async),
-        "node_names": body.node_names or None,
-        "from_nodes": body.from_nodes,
-        "to_nodes": body.to_nodes,
-        "from_inputs": body.from_inputs,
-        "to_outputs": body.to_outputs,
         "load_versions": body.load_versions,
-        "namespaces": body.namespaces,
         "only_missing_outputs": body.only_missing_outputs,
         "runtime_data": data or None,
         "runtime_params": body.params,
@@ -267,14 +267,9 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
     except (ValueError, RuntimeParamsError) as exc:
         return _problem("params", ["query", "params"], str(exc))
     try:
-        with CONFIG_LOCK:
-            registered_pipelines.set_requested(None)
-            snap = get_project_snapshot(
-                metadata=served.metadata,
-                env=served.env,
-                conf_source=served.conf_source,
-                runtime_params=runtime_params,
-            )
+        snap = registry.project_snapshot(
+            served.metadata, served.env, served.conf_source, runtime_params
+        )
     except Exception as exc:
         message = redact(str(exc))
         logger.error("Snapshot failed: %s", message)

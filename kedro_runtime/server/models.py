@@ -107,7 +107,7 @@ class RunRequest(BaseModel):
     def _runner_is_a_dotted_name(cls, value: str | None) -> str | None:
         if value is not None and not _is_dotted_identifier(value):
             raise ValueError(
-                f"runner '{value}' must be a class name such as 'SequentialRunner' "
+                f"runner {value!r} must be a class name such as 'SequentialRunner' "
                 f"or a dotted path such as 'my_project.runners.MyRunner'."
             )
         return value

@@ -41,6 +41,10 @@ NOT_STARTED = message_response(
 BODY_NOT_READ = message_response(
     "The body cannot be parsed: not UTF-8 text, or JSON nested too deep."
 )
+SHARED_FILE_CLASH = (
+    "The run would save a non-versioned file that a run in flight saves or "
+    "reads, or read one it saves: refused before it starts (retry later)."
+)
 _TOO_LARGE = message_response("The body is larger than the server's limit.")
 _NO_KEY = message_response("The API key is missing or wrong.")
 

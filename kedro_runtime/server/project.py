@@ -92,6 +92,7 @@ def warm_session(
     pipelines: Sequence[str] | None = None,
     runtime_params: Mapping[str, Any] | None = None,
     untrusted_runtime_params: bool = True,
+    shared_files: str = "error",
 ) -> KedroSession:
     """Bootstrap a project and return a kedro-runtime session, warmed up.
 
@@ -109,6 +110,10 @@ def warm_session(
         untrusted_runtime_params: Treat every run's ``runtime_params`` as
             coming from an untrusted caller (see ``docs/web-servers.md``).
             On by default: a service passes on what its clients send.
+        shared_files: The session's ``shared_files`` mode (see
+            ``KedroSession.create``); ``"error"`` by default: a request whose
+            run would share a non-versioned file with a run in flight is
+            refused (409) rather than overwrite or read another's data.
 
     The session is strict: a runtime param that nothing in the project
     reads raises ``UnreadRuntimeParamsError`` (see :mod:`kedro_runtime.typos`).
@@ -125,6 +130,7 @@ def warm_session(
         pipelines=list(pipelines or ["__default__"]),
         runtime_params=runtime_params,
         untrusted_runtime_params=untrusted_runtime_params,
+        shared_files=shared_files,
     )
 
 
@@ -136,6 +142,7 @@ def _warm_session(
     pipelines: list[str],
     runtime_params: Mapping[str, Any] | None,
     untrusted_runtime_params: bool,
+    shared_files: str = "error",
 ) -> KedroSession:
     """``warm_session`` for a project that is bootstrapped already."""
     session = _session_class().create(
@@ -146,6 +153,7 @@ def _warm_session(
         untrusted_runtime_params=untrusted_runtime_params,
         run_logging="summary",
         strict_runtime_params=True,  # a typo in a request is a 422, not a log line
+        shared_files=shared_files,
     )
     try:
         for name in pipelines:

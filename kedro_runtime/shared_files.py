@@ -1,0 +1,202 @@
+"""Files that concurrent runs of one session share.
+
+Runs of a session share the datasets that are files, as two ``kedro run``
+processes on one project would: two runs at once that save the same
+non-versioned path overwrite each other, and a run that reads a file while
+another writes it reads the other run's data or a half-written file.
+
+Before a run starts, the session works out, from the run's catalog config, the
+resolved paths of the non-versioned file datasets the run saves and loads
+(:func:`file_plan`), and claims them for the time of the run
+(:meth:`InFlightFiles.claim`). A run clashes with the runs in flight when it
+would save a path one of them saves or loads, or load a path one of them saves.
+What happens then is the session's ``shared_files`` mode:
+
+- ``"warn"`` (the session's default): a warning names the dataset, the path and
+  the fixes, and the run goes ahead;
+- ``"wait"``: the run waits, before it starts, until the runs it clashes with
+  have finished (runs that share files then take turns);
+- ``"error"`` (the server's default): the run is refused before it starts with
+  :class:`SharedFileError`.
+
+Only datasets with a ``filepath`` (or ``path``) in their catalog config are
+known: a dataset object added to the catalog in code, or a path a dataset
+builds itself, is not seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from kedro.framework.session.abstract_session import KedroSessionError
+from kedro.io import DataCatalog
+from kedro.pipeline import Pipeline
+
+logger = logging.getLogger(__name__)
+
+MODES = ("warn", "wait", "error")
+"""The values of the session option ``shared_files``."""
+
+_PATH_KEYS = ("filepath", "path")
+
+
+class SharedFileError(KedroSessionError, ValueError):
+    """A run would save (or read) a file that a run in flight saves.
+
+    Raised before the run starts by a session created with
+    ``shared_files="error"``.
+    """
+
+
+def check_mode(mode: Any) -> str:
+    """Check a ``shared_files`` option.
+
+    Args:
+        mode: The value given.
+
+    Returns:
+        The mode.
+
+    Raises:
+        TypeError: If ``mode`` is not a string.
+        ValueError: If it is not one of :data:`MODES`.
+    """
+    if not isinstance(mode, str):
+        raise TypeError(
+            f"`shared_files` must be one of {list(MODES)}, got "
+            f"{type(mode).__name__} {mode!r}."
+        )
+    if mode not in MODES:
+        raise ValueError(f"`shared_files` must be one of {list(MODES)}, got {mode!r}.")
+    return mode
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """The non-versioned files a run saves and loads: path to dataset name."""
+
+    saves: dict[str, str] = field(default_factory=dict)
+    loads: dict[str, str] = field(default_factory=dict)
+
+
+def _file_path(catalog: DataCatalog, name: str) -> str | None:
+    """The resolved path of a non-versioned file dataset ``name``, if known."""
+    resolver = catalog.config_resolver
+    config = resolver.config.get(name)
+    if config is None and name not in catalog:
+        return None
+    if config is None:
+        config = resolver.resolve_pattern(name)
+    if not isinstance(config, dict) or config.get("versioned"):
+        return None
+    for key in _PATH_KEYS:
+        path = config.get(key)
+        if isinstance(path, str) and path:
+            return path
+    return None
+
+
+def file_plan(
+    catalog: DataCatalog, pipeline: Pipeline, injected: Collection[str] | None = None
+) -> FilePlan:
+    """The non-versioned files a run of ``pipeline`` on ``catalog`` touches.
+
+    Args:
+        catalog: The run's catalog.
+        pipeline: The pipeline the run runs.
+        injected: The run's ``runtime_data`` names (in memory, not files).
+
+    Returns:
+        The paths it saves and loads.
+    """
+    injected = injected or ()
+    saves: dict[str, str] = {}
+    loads: dict[str, str] = {}
+    for node in pipeline.nodes:
+        for names, paths in ((node.outputs, saves), (node.inputs, loads)):
+            for name in names:
+                if name in injected or name.startswith("params:"):
+                    continue
+                path = _file_path(catalog, name)
+                if path is not None:
+                    paths.setdefault(path, name)
+    return FilePlan(saves, loads)
+
+
+class InFlightFiles:
+    """The files the in-flight runs of one session save and load."""
+
+    def __init__(self, mode: str = "warn") -> None:
+        """Track no run yet.
+
+        Args:
+            mode: One of :data:`MODES`.
+        """
+        self.mode = check_mode(mode)
+        self._changed = threading.Condition()
+        self._runs: dict[str, FilePlan] = {}
+
+    @contextmanager
+    def claim(self, run_id: str, plan: FilePlan) -> Iterator[None]:
+        """Hold a run's files for the time of the ``with`` block.
+
+        Args:
+            run_id: The run's id.
+            plan: What the run saves and loads.
+
+        Yields:
+            Nothing; the files are released when the block ends.
+
+        Raises:
+            SharedFileError: In ``"error"`` mode, if the run clashes with a run
+                in flight (before the block starts).
+        """
+        with self._changed:
+            clashes = self._clashes(plan)
+            while clashes and self.mode == "wait":
+                self._changed.wait()
+                clashes = self._clashes(plan)
+            if clashes:
+                message = _message(run_id, clashes)
+                if self.mode == "error":
+                    raise SharedFileError(message)
+                logger.warning(message)
+            self._runs[run_id] = plan
+        try:
+            yield
+        finally:
+            with self._changed:
+                del self._runs[run_id]
+                self._changed.notify_all()
+
+    def _clashes(self, plan: FilePlan) -> list[tuple[str, str, str, str]]:
+        """(dataset, path, what this run does, other run id) for each clash."""
+        found = []
+        for other_id, other in self._runs.items():
+            for path, name in plan.saves.items():
+                if path in other.saves or path in other.loads:
+                    found.append((name, path, "saves", other_id))
+            for path, name in plan.loads.items():
+                if path in other.saves and path not in plan.saves:
+                    found.append((name, path, "reads", other_id))
+        return found
+
+
+def _message(run_id: str, clashes: list[tuple[str, str, str, str]]) -> str:
+    items = "; ".join(
+        f"dataset '{name}' {verb} '{path}', which run '{other}' also uses"
+        for name, path, verb, other in clashes
+    )
+    return (
+        f"Run '{run_id}' shares files with a run in flight of this session: "
+        f"{items}. Concurrent runs would overwrite or read each other's data. "
+        f"Fixes: make the dataset versioned (`versioned: true`), keep it in "
+        f"memory (a MemoryDataset, or pass it as `runtime_data`), or put a "
+        f"per-run param in its path (`${{runtime_params:...}}`); or create the "
+        f"session with shared_files='wait' to have such runs take turns."
+    )
