@@ -22,8 +22,9 @@ def validated(example: Path) -> Path:
         settings.read_text()
         + "\nfrom orders_demo.validation import ValidateOrders\n\n"
         + "HOOKS = (ValidateOrders(),)\n"
-        # kedro-mlflow is installed in this environment too; not tested here.
-        + "DISABLE_HOOKS_FOR_PLUGINS = ('kedro-mlflow',)\n"
+        # kedro-mlflow is installed here too (Kedro matches the name as its
+        # metadata spells it: kedro_mlflow); not what this test is about.
+        + "DISABLE_HOOKS_FOR_PLUGINS = ('kedro_mlflow',)\n"
     )
     bootstrap(example)
     return example

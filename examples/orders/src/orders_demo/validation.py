@@ -23,7 +23,8 @@ ORDERS = pa.DataFrameSchema(
         "order_id": pa.Column(int, unique=True),
         "region": pa.Column(str),
         "product": pa.Column(str),
-        "quantity": pa.Column(int, pa.Check.gt(0)),
+        # Missing quantities are allowed: ``clean_orders`` drops those orders.
+        "quantity": pa.Column(float, pa.Check.gt(0), nullable=True, coerce=True),
     }
 )
 """What the ``orders`` dataset must hold (file or ``runtime_data``)."""
