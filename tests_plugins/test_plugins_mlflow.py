@@ -87,8 +87,10 @@ def add_pipeline(path: Path, name: str, code: str, catalog: str) -> None:
 
 
 @pytest.fixture
-def tracked(example: Path, tmp_path: Path) -> Any:
+def tracked(example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The example with kedro-mlflow configured and a tracking pipeline; its URI."""
+    # MLflow puts a SQLite store's artifacts under the working directory.
+    monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     (example / "conf" / "local" / "mlflow.yml").write_text(
         f"server:\n  mlflow_tracking_uri: {uri}\n"
