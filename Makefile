@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export KEDRO_DISABLE_TELEMETRY := true
 
-.PHONY: install install-test demo test lint unit e2e docs bench clean
+.PHONY: install install-test demo test lint unit e2e plugins docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,8 @@ demo: install
 	$(BIN)/python examples/demo.py
 
 lint: install-test
-	$(BIN)/ruff check kedro_runtime tests examples benchmarks features
-	$(BIN)/ruff format --check kedro_runtime tests
+	$(BIN)/ruff check kedro_runtime tests tests_plugins examples benchmarks features
+	$(BIN)/ruff format --check kedro_runtime tests tests_plugins
 	$(BIN)/mypy
 
 unit: install-test
@@ -36,6 +36,18 @@ test: lint unit
 e2e: install-test
 	$(BIN)/behave features --format progress
 
+# The plugins of docs/plugins.md (kedro-mlflow with MLflow on SQLite, pandera),
+# installed in a venv of their own: a plugin registers its hooks in every session.
+PLUGINS_VENV := .venv-plugins
+
+$(PLUGINS_VENV)/bin/python:
+	$(PYTHON) -m venv $(PLUGINS_VENV)
+	$(PLUGINS_VENV)/bin/python -m pip install --quiet --upgrade pip
+
+plugins: $(PLUGINS_VENV)/bin/python
+	$(PLUGINS_VENV)/bin/pip install --quiet --upgrade -e ".[plugins]" "kedro>=1.7,<2"
+	$(PLUGINS_VENV)/bin/pytest tests_plugins -p no:cacheprovider
+
 # Benchmarks: `make bench`, `make bench BENCH_ARGS=--quick`, `make bench BENCH_ARGS=--publish`.
 bench: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[bench]"
@@ -46,4 +58,4 @@ docs: $(BIN)/python
 	$(BIN)/mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache site
+	rm -rf $(VENV) $(PLUGINS_VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache site

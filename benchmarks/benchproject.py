@@ -70,9 +70,12 @@ CONFIG_LOADER_ARGS = {"base_env": "base", "default_run_env": "local"}
 """
 
 _HOOKS = """\
+import threading
+
 from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
 
+LOCK = threading.Lock()
 PENDING = {}
 COUNTS = {"after_catalog_created": 0, "before_pipeline_run": 0, "after_node_run": 0}
 
@@ -86,13 +89,18 @@ class InjectRequestData:
 
 
 class CountRuns:
+    # Thread-safe: runs of the thread benchmark do not take turns around it.
+    kedro_runtime_concurrent_safe = True
+
     @hook_impl
     def before_pipeline_run(self, run_params):
-        COUNTS["before_pipeline_run"] += 1
+        with LOCK:
+            COUNTS["before_pipeline_run"] += 1
 
     @hook_impl
     def after_node_run(self, node):
-        COUNTS["after_node_run"] += 1
+        with LOCK:
+            COUNTS["after_node_run"] += 1
 """
 
 _NODES = """\

@@ -152,8 +152,11 @@ def _install() -> None:
 class ThreadMarker:
     """Hooks that mark the thread running a summary-mode run's node.
 
-    Registered on the hook manager of a summary-mode session only.
+    Registered on the hook manager of a summary-mode session only. It keeps
+    no per-run state (the mark is per thread), so runs need not take turns.
     """
+
+    kedro_runtime_concurrent_safe = True
 
     @hook_impl
     def before_dataset_loaded(self) -> None:

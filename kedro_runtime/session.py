@@ -27,6 +27,7 @@ from . import _kedro_private as private
 from . import inject, registry, resolve, typos
 from . import run_logging as logmode
 from ._context import new_session_context
+from .hook_safety import RunGuard
 from .parameters import deep_merge, nest_params
 from .pipelines import PipelineCache
 from .project import Project, build_project
@@ -121,6 +122,7 @@ class KedroSession(_KedroSession):
             options.get("run_logging", "kedro"), self._hooks
         )
         self._files = InFlightFiles(options.get("shared_files", "warn"))
+        self._guard = RunGuard(self._hooks)
 
     @classmethod
     def create(
@@ -453,21 +455,23 @@ class KedroSession(_KedroSession):
         self, request: RunRequest, run_id: str, hook_args: dict[str, Any]
     ) -> dict[str, Any]:
         hook = self._hooks.hook
-        hook.before_pipeline_run(**hook_args)
-        try:
-            result = (request.runner or SequentialRunner()).run(
-                hook_args["pipeline"],
-                hook_args["catalog"],
-                self._hooks,
-                run_id=run_id,
-                only_missing_outputs=request.only_missing_outputs,
-            )
-            if isinstance(request.runner, ParallelRunner):
-                result = inject.copy_out_shared(result)
-        except Exception as error:
-            hook.on_pipeline_error(error=error, **hook_args)
-            raise
-        hook.after_pipeline_run(run_result=result, **hook_args)
+        # Hooks not declared safe make runs take turns: see hook_safety.py.
+        with self._guard(run_id):
+            hook.before_pipeline_run(**hook_args)
+            try:
+                result = (request.runner or SequentialRunner()).run(
+                    hook_args["pipeline"],
+                    hook_args["catalog"],
+                    self._hooks,
+                    run_id=run_id,
+                    only_missing_outputs=request.only_missing_outputs,
+                )
+                if isinstance(request.runner, ParallelRunner):
+                    result = inject.copy_out_shared(result)
+            except Exception as error:
+                hook.on_pipeline_error(error=error, **hook_args)
+                raise
+            hook.after_pipeline_run(run_result=result, **hook_args)
         return result
 
     def _prepare(self, request: RunRequest) -> tuple[str, dict[str, Any]]:

@@ -36,6 +36,10 @@ class HookRecorder:
         hooks: The hooks to record (default: all of them).
     """
 
+    # Thread-safe, so it does not make concurrent runs take turns (see
+    # kedro_runtime/hook_safety.py): concurrency tests would pass sequentially.
+    kedro_runtime_concurrent_safe = True
+
     def __init__(
         self,
         normalise: Callable[[Any], Any] | None = None,

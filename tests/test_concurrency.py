@@ -41,6 +41,8 @@ class Request:
 class HookCounter:
     """Counts hook calls and records the run ids the pipeline hooks see."""
 
+    kedro_runtime_concurrent_safe = True  # or the runs under test would take turns
+
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.run_ids: list[str] = []
