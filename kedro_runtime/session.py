@@ -28,6 +28,7 @@ from . import inject, registry, resolve
 from ._context import new_session_context
 from .parameters import deep_merge, nest_params
 from .pipelines import PipelineCache
+from .preload import Choice, Preloader, PreloadInfo, check_choice
 from .project import Project, build_project
 from .request import (
     RunRequest,
@@ -46,6 +47,7 @@ CONFIG_LOCK = private.CONFIG_LOCK
 _UNTRUSTED_ON_CREATE: ContextVar[bool] = ContextVar(
     "untrusted_on_create", default=False
 )
+_PRELOAD_ON_CREATE: ContextVar[Choice] = ContextVar("preload_on_create", default=False)
 
 
 class KedroSession(_KedroSession):
@@ -99,6 +101,7 @@ class KedroSession(_KedroSession):
         self._project: Project | None = None
         self._pipelines = PipelineCache()
         self._run_ids = RunIds(self.session_id)
+        self._preload = Preloader(_PRELOAD_ON_CREATE.get(), self._hooks)
 
     @classmethod
     def create(
@@ -111,6 +114,7 @@ class KedroSession(_KedroSession):
         *,
         extra_params: Mapping[str, Any] | None = None,
         untrusted_runtime_params: bool = False,
+        preload: bool | list[str] = False,
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -130,6 +134,10 @@ class KedroSession(_KedroSession):
                 credentials config except where the project allows it in
                 ``settings.ALLOWED_CATALOG_RUNTIME_PARAMS``, nor choose a
                 dataset's ``type``.
+            preload: ``True`` loads every read-only input of the registered
+                pipelines once, on ``warm_up()`` or the first run that reads
+                it, and shares it with every run; a list preloads those names.
+                See ``docs/web-servers.md`` (Preloading).
 
         Returns:
             A new session.
@@ -140,8 +148,10 @@ class KedroSession(_KedroSession):
             RuntimeParamsTypeError: If they are not a mapping of names.
             TypeError: If ``env`` is not a string (Kedro would fail later, on
                 the first run, joining it to the configuration path).
+            PreloadTypeError: If ``preload`` is not a bool or a list of names.
         """
         check_env(env)
+        preload_token = _PRELOAD_ON_CREATE.set(check_choice(preload))
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
         token = _UNTRUSTED_ON_CREATE.set(bool(untrusted_runtime_params))
@@ -156,6 +166,7 @@ class KedroSession(_KedroSession):
                 )
         finally:
             _UNTRUSTED_ON_CREATE.reset(token)
+            _PRELOAD_ON_CREATE.reset(preload_token)
         return session  # type: ignore[return-value]
 
     # --- built once ------------------------------------------------------------
@@ -238,6 +249,7 @@ class KedroSession(_KedroSession):
             self._context = None
             self._project = None
             self._pipelines.clear()
+            self._preload.clear()
             if self._package:
                 registry.reconfigure(self._package)
 
@@ -258,6 +270,23 @@ class KedroSession(_KedroSession):
         pipe = self._pipeline(request)
         self._pipelines.warm_base(project.catalog, request.pipeline_key, pipe)
         resolve.param_table(project, names, {}, self._create_params(), self.pipeline)
+        self._preloaded_for(project, pipe, {})
+
+    def preloaded(self) -> dict[str, PreloadInfo]:
+        """The datasets loaded once for every run (see ``create(preload=...)``).
+
+        Returns:
+            Name to size, load time and copy mode, for those loaded so far.
+        """
+        return self._preload.preloaded()
+
+    def _preloaded_for(
+        self, project: Project, pipe: Pipeline, skip: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        def registered() -> dict[str, Pipeline]:
+            return {name: self.pipeline(name) for name in registry.registered_names()}
+
+        return self._preload.datasets(project.catalog, registered, pipe, skip)
 
     def _create_params(self) -> dict[str, Any]:
         return dict(self.store.get("runtime_params") or {})
@@ -424,6 +453,8 @@ class KedroSession(_KedroSession):
         # the key is the filter's, and later runs with it may inject less.
         self._pipelines.warm_base(project.catalog, request.pipeline_key, filtered)
         create_params = self._create_params()
+        skip = {**data, **(request.load_versions or {})}
+        pre = {} if parallel else self._preloaded_for(project, pipe, skip)
         catalog_class = SharedMemoryDataCatalog if parallel else type(project.catalog)
         layer = resolve.RunLayer.of(
             project,
@@ -431,7 +462,7 @@ class KedroSession(_KedroSession):
             run_params,
             create_params,
             catalog_class,
-            data,
+            {**pre, **data},
             untrusted=self._untrusted,
             pipeline=self.pipeline,
         )

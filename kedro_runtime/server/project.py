@@ -92,6 +92,7 @@ def warm_session(
     pipelines: Sequence[str] | None = None,
     runtime_params: Mapping[str, Any] | None = None,
     untrusted_runtime_params: bool = True,
+    preload: bool | list[str] = False,
 ) -> KedroSession:
     """Bootstrap a project and return a kedro-runtime session, warmed up.
 
@@ -109,6 +110,8 @@ def warm_session(
         untrusted_runtime_params: Treat every run's ``runtime_params`` as
             coming from an untrusted caller (see ``docs/web-servers.md``).
             On by default: a service passes on what its clients send.
+        preload: See ``KedroSession.create``: the warm-up then loads the
+            warmed pipelines' read-only inputs.
 
     Returns:
         The session; close it (or use it in a ``with`` block) at shutdown.
@@ -122,6 +125,7 @@ def warm_session(
         pipelines=list(pipelines or ["__default__"]),
         runtime_params=runtime_params,
         untrusted_runtime_params=untrusted_runtime_params,
+        preload=preload,
     )
 
 
@@ -133,6 +137,7 @@ def _warm_session(
     pipelines: list[str],
     runtime_params: Mapping[str, Any] | None,
     untrusted_runtime_params: bool,
+    preload: bool | list[str] = False,
 ) -> KedroSession:
     """``warm_session`` for a project that is bootstrapped already."""
     session = _session_class().create(
@@ -141,6 +146,7 @@ def _warm_session(
         conf_source=conf_source,
         runtime_params=runtime_params,
         untrusted_runtime_params=untrusted_runtime_params,
+        preload=preload,
     )
     try:
         for name in pipelines:
@@ -213,6 +219,7 @@ class ServedProject:
         env: str | None = None,
         conf_source: str | None = None,
         pipelines: Sequence[str] | None = None,
+        preload: bool = True,
     ) -> ServedProject:
         """Bootstrap the project, create its session and warm every served pipeline.
 
@@ -221,6 +228,8 @@ class ServedProject:
             env: The configuration environment.
             conf_source: The configuration source.
             pipelines: The pipelines to serve; ``None`` for every registered one.
+            preload: Load the served pipelines' read-only inputs while
+                warming up (``KedroSession.create(preload=True)``).
 
         Returns:
             The started project.
@@ -238,6 +247,7 @@ class ServedProject:
             pipelines=names,
             runtime_params=None,
             untrusted_runtime_params=True,
+            preload=preload,
         )
         try:
             infos = {
