@@ -31,6 +31,7 @@ from pluggy import PluginManager
 from . import _kedro_private as private
 from .errors import PreloadError, PreloadTypeError
 from .inject import is_param
+from .registry import registered_names
 
 logger = logging.getLogger(__name__)
 
@@ -125,15 +126,19 @@ class _Entry:
 class Preloader:
     """The preloaded entries of one session, until :meth:`clear` (``reload``)."""
 
-    def __init__(self, choice: Choice, hooks: PluginManager) -> None:
+    def __init__(
+        self, choice: Choice, hooks: PluginManager, pipeline: Callable[[str], Pipeline]
+    ) -> None:
         """Remember what ``create`` asked for.
 
         Args:
             choice: See :func:`check_choice`.
             hooks: The session's hook manager (for the dataset hooks).
+            pipeline: Gives the session's registered pipeline of a name.
         """
         self._choice = choice
         self._hooks = hooks
+        self._pipeline = pipeline
         self._lock = threading.Lock()
         self._plan: dict[str, _Entry] | None = None
 
@@ -150,7 +155,6 @@ class Preloader:
     def datasets(
         self,
         catalog: DataCatalog,
-        registered: Callable[[], Mapping[str, Pipeline]],
         pipe: Pipeline,
         skip: Mapping[str, Any],
     ) -> dict[str, AbstractDataset[Any, Any]]:
@@ -158,7 +162,6 @@ class Preloader:
 
         Args:
             catalog: The session's base catalog.
-            registered: Gives every registered pipeline by name.
             pipe: The pipeline the run (or warm-up) runs.
             skip: Names the run gives itself (``runtime_data``, ``load_versions``).
 
@@ -172,7 +175,10 @@ class Preloader:
         if plan is None:
             with self._lock:
                 if self._plan is None:
-                    self._plan = plan_entries(self._choice, catalog, registered())
+                    registered = {
+                        name: self._pipeline(name) for name in registered_names()
+                    }
+                    self._plan = plan_entries(self._choice, catalog, registered)
                 plan = self._plan
         if not plan:
             return {}

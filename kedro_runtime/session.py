@@ -101,7 +101,7 @@ class KedroSession(_KedroSession):
         self._project: Project | None = None
         self._pipelines = PipelineCache()
         self._run_ids = RunIds(self.session_id)
-        self._preload = Preloader(_PRELOAD_ON_CREATE.get(), self._hooks)
+        self._preload = Preloader(_PRELOAD_ON_CREATE.get(), self._hooks, self.pipeline)
 
     @classmethod
     def create(
@@ -270,23 +270,11 @@ class KedroSession(_KedroSession):
         pipe = self._pipeline(request)
         self._pipelines.warm_base(project.catalog, request.pipeline_key, pipe)
         resolve.param_table(project, names, {}, self._create_params(), self.pipeline)
-        self._preloaded_for(project, pipe, {})
+        self._preload.datasets(project.catalog, pipe, {})
 
     def preloaded(self) -> dict[str, PreloadInfo]:
-        """The datasets loaded once for every run (see ``create(preload=...)``).
-
-        Returns:
-            Name to size, load time and copy mode, for those loaded so far.
-        """
+        """Name to size, load time and copy mode of each preloaded dataset."""
         return self._preload.preloaded()
-
-    def _preloaded_for(
-        self, project: Project, pipe: Pipeline, skip: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        def registered() -> dict[str, Pipeline]:
-            return {name: self.pipeline(name) for name in registry.registered_names()}
-
-        return self._preload.datasets(project.catalog, registered, pipe, skip)
 
     def _create_params(self) -> dict[str, Any]:
         return dict(self.store.get("runtime_params") or {})
@@ -454,7 +442,7 @@ class KedroSession(_KedroSession):
         self._pipelines.warm_base(project.catalog, request.pipeline_key, filtered)
         create_params = self._create_params()
         skip = {**data, **(request.load_versions or {})}
-        pre = {} if parallel else self._preloaded_for(project, pipe, skip)
+        pre = {} if parallel else self._preload.datasets(project.catalog, pipe, skip)
         catalog_class = SharedMemoryDataCatalog if parallel else type(project.catalog)
         layer = resolve.RunLayer.of(
             project,
