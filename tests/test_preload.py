@@ -10,15 +10,18 @@ by the factory pattern ``{name}_ref``).
 from __future__ import annotations
 
 import importlib
+import os
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
 import pytest
 from _session import hook_manager
+from click.testing import CliRunner
 from conftest import ProjectFactory
 from fastapi.testclient import TestClient
 from kedro.framework.hooks import hook_impl
@@ -311,3 +314,33 @@ def test_the_server_preloads_before_it_is_healthy(
             assert loaded == {}
             assert served.session.preloaded() == {}
             assert counting.loads() == {"orders.csv": 3, "prices.csv": 3}
+
+
+def test_kedro_server_start_passes_no_preload_to_its_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn  # noqa: PLC0415
+
+    from kedro_runtime.server.cli import commands  # noqa: PLC0415
+    from kedro_runtime.server.settings import (  # noqa: PLC0415
+        ENV_VARIABLES,
+        PRELOAD_ENV,
+        ServerSettings,
+    )
+
+    for name in ENV_VARIABLES:  # restored after the test, as they were
+        monkeypatch.setenv(name, "")
+    seen: list[bool] = []
+
+    def workers_settings(*args: Any, **kwargs: Any) -> None:
+        seen.append(ServerSettings.resolve().preload)
+
+    monkeypatch.setattr(uvicorn, "run", workers_settings)
+    metadata = SimpleNamespace(project_path=tmp_path)
+    for arguments in (["--no-preload"], [], ["--preload"]):
+        result = CliRunner().invoke(
+            commands, ["server", "start", *arguments], obj=metadata
+        )
+        assert result.exit_code == 0, result.output
+    assert seen == [False, True, True]
+    assert os.environ[PRELOAD_ENV] == "1"
