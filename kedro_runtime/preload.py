@@ -158,7 +158,7 @@ class Preloader:
         pipe: Pipeline,
         skip: Mapping[str, Any],
     ) -> dict[str, AbstractDataset[Any, Any]]:
-        """The preloaded datasets among ``reads``, loading the ones not loaded yet.
+        """The preloaded datasets ``pipe`` reads, loading the ones not loaded yet.
 
         Args:
             catalog: The session's base catalog.
@@ -169,7 +169,7 @@ class Preloader:
             Dataset name to its :class:`PreloadedDataset`.
 
         Raises:
-            PreloadError: See :func:`plan`.
+            PreloadError: See :func:`plan_entries`.
         """
         plan = self._plan
         if plan is None:
