@@ -119,6 +119,8 @@ _PATHS: tuple[tuple[str, str, str, Callable[[Bench], Callable[[int], Result]]], 
      lambda b: b.runtime_request(False)),
     ("kedro_runtime_mem", "kedro-runtime session.run (ref in memory)", "memory",
      lambda b: b.runtime_request(True)),
+    ("kedro_runtime_preload", "kedro-runtime session.run, preload=True", "memory",
+     lambda b: b.runtime_request(False, preload=True)),
     ("kedro_runtime_data", "kedro-runtime session.run, runtime_data only", "csv",
      lambda b: b.runtime_request(False, params=False)),
     ("service_session", "KedroServiceSession.run() + injection hook", "csv",
@@ -167,11 +169,11 @@ class Bench:
     def outputs(out: dict[str, Any]) -> Result:
         return out["summary"].load(), out["kpis"].load()
 
-    def runtime_session(self, env: str | None = None) -> Any:
-        key = env or "local"
+    def runtime_session(self, env: str | None = None, preload: bool = False) -> Any:
+        key = f"{env or 'local'}{'+preload' if preload else ''}"
         if key not in self.runtime_sessions:
             self.runtime_sessions[key] = kedro_runtime.KedroSession.create(
-                self.project, env=env
+                self.project, env=env, preload=preload
             )
         return self.runtime_sessions[key]
 
@@ -237,9 +239,13 @@ class Bench:
 
     # 6. kedro-runtime
     def runtime_request(
-        self, preloaded: bool, env: str | None = None, params: bool = True
+        self,
+        preloaded: bool,
+        env: str | None = None,
+        params: bool = True,
+        preload: bool = False,
     ) -> Callable[[int], Result]:
-        session = self.runtime_session(env)
+        session = self.runtime_session(env, preload)
         extra = (
             {"products": MemoryDataset(self.products, copy_mode="assign")}
             if preloaded

@@ -30,6 +30,7 @@ LABELS = {
     "bare_runner_mem": "bare SequentialRunner, ref in memory",
     "kedro_runtime": "kedro-runtime warm session.run",
     "kedro_runtime_mem": "kedro-runtime warm session.run, ref in memory",
+    "kedro_runtime_preload": "kedro-runtime warm session.run, preload=True",
     "kedro_runtime_data": "kedro-runtime warm session.run, no runtime_params",
     "kedro_boot": "kedro-boot session.run (ref preloaded)",
     "service_session": "KedroServiceSession.run + injection hook",

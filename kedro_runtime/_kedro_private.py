@@ -238,6 +238,13 @@ def memory_dataset_for(value: Any) -> MemoryDataset:
     return MemoryDataset(data=value, copy_mode=_infer_copy_mode(value))
 
 
+def infer_copy_mode(value: Any) -> str:
+    """The copy mode Kedro's ``MemoryDataset`` infers for ``value``
+    (``_infer_copy_mode``: ``copy`` for DataFrames and arrays, else ``deepcopy``)."""
+    mode: str = _infer_copy_mode(value)
+    return mode
+
+
 def cached_dataset_parts(dataset: CachedDataset) -> tuple[AbstractDataset, Any]:
     """``CachedDataset._dataset`` and the copy mode of ``CachedDataset._cache``."""
     return dataset._dataset, dataset._cache._copy_mode

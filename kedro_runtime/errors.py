@@ -59,3 +59,11 @@ class UntrustedParamsError(RuntimeParamsError, ValueError):
 
 class UntrustedParamsTypeError(UntrustedParamsError, TypeError):
     """An untrusted caller gave a catalog runtime param a value of the wrong type."""
+
+
+class PreloadError(KedroSessionError, ValueError):
+    """A dataset asked to be preloaded cannot be: not a read-only catalog input."""
+
+
+class PreloadTypeError(PreloadError, TypeError):
+    """``preload`` is not a bool or a list of dataset names."""

@@ -30,6 +30,7 @@ from ._context import new_session_context
 from .hook_safety import RunGuard
 from .parameters import deep_merge, nest_params
 from .pipelines import PipelineCache
+from .preload import Preloader, PreloadInfo, check_choice
 from .project import Project, build_project
 from .request import (
     RunRequest,
@@ -123,6 +124,9 @@ class KedroSession(_KedroSession):
         )
         self._files = InFlightFiles(options.get("shared_files", "warn"))
         self._guard = RunGuard(self._hooks)
+        self._preload = Preloader(
+            options.get("preload", False), self._hooks, self.pipeline
+        )
 
     @classmethod
     def create(
@@ -138,6 +142,7 @@ class KedroSession(_KedroSession):
         run_logging: str = "kedro",
         strict_runtime_params: bool = False,
         shared_files: str = "warn",
+        preload: bool | list[str] = False,
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -167,6 +172,10 @@ class KedroSession(_KedroSession):
             shared_files: ``"warn"``, ``"wait"`` or ``"error"``: what a run does
                 when it shares a non-versioned file with a run in flight (see
                 :mod:`kedro_runtime.shared_files`).
+            preload: ``True`` loads every read-only input of the registered
+                pipelines once, on ``warm_up()`` or the first run that reads
+                it, and shares it with every run; a list preloads those names.
+                See ``docs/web-servers.md`` (Preloading).
 
         Returns:
             A new session.
@@ -178,12 +187,14 @@ class KedroSession(_KedroSession):
             TypeError: If ``env`` is not a string (Kedro would fail later, on
                 the first run, joining it to the configuration path), or
                 ``run_logging`` or ``shared_files`` is not a string.
+            PreloadTypeError: If ``preload`` is not a bool or a list of names.
             ValueError: If ``run_logging`` is not ``"kedro"`` or ``"summary"``,
                 or ``shared_files`` is not a mode.
         """
         check_env(env)
         mode = logmode.check_mode(run_logging)
         files_mode = check_mode(shared_files)
+        preload_choice = check_choice(preload)
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
         token = _OPTIONS_ON_CREATE.set(
@@ -192,6 +203,7 @@ class KedroSession(_KedroSession):
                 "run_logging": mode,
                 "strict_runtime_params": bool(strict_runtime_params),
                 "shared_files": files_mode,
+                "preload": preload_choice,
             }
         )
         try:
@@ -292,6 +304,7 @@ class KedroSession(_KedroSession):
             self._context = None
             self._project = None
             self._pipelines.clear()
+            self._preload.clear()
             if self._package:
                 registry.reconfigure(self._package)
 
@@ -312,6 +325,11 @@ class KedroSession(_KedroSession):
         pipe = self._pipeline(request)
         self._pipelines.warm_base(project.catalog, request.pipeline_key, pipe)
         resolve.param_table(project, names, {}, self._create_params(), self.pipeline)
+        self._preload.datasets(project.catalog, pipe, {})
+
+    def preloaded(self) -> dict[str, PreloadInfo]:
+        """Name to size, load time and copy mode of each preloaded dataset."""
+        return self._preload.preloaded()
 
     def _create_params(self) -> dict[str, Any]:
         return dict(self.store.get("runtime_params") or {})
@@ -501,6 +519,8 @@ class KedroSession(_KedroSession):
         # the key is the filter's, and later runs with it may inject less.
         self._pipelines.warm_base(project.catalog, request.pipeline_key, filtered)
         create_params = self._create_params()
+        skip = {**data, **(request.load_versions or {})}
+        pre = {} if parallel else self._preload.datasets(project.catalog, pipe, skip)
         catalog_class = SharedMemoryDataCatalog if parallel else type(project.catalog)
         layer = resolve.RunLayer.of(
             project,
@@ -508,7 +528,7 @@ class KedroSession(_KedroSession):
             run_params,
             create_params,
             catalog_class,
-            data,
+            {**pre, **data},
             untrusted=self._untrusted,
             pipeline=self.pipeline,
         )

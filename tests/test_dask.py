@@ -29,7 +29,6 @@ from kedro_runtime.dask import (
     UnpicklableRuntimeDataError,
     run_many,
 )
-from kedro_runtime.dask._worker import session_accepts_preload
 from kedro_runtime.sweep_cli import commands
 
 SWEEP_CATALOG = """\
@@ -330,11 +329,26 @@ def test_requests_are_checked_before_anything_is_submitted() -> None:
     assert run_many(".", [], client=UNREACHABLE) == []
 
 
-def test_preload_is_an_error_while_the_session_cannot_preload() -> None:
-    # Issue 12 adds `preload` to KedroSession.create; run_many then forwards it.
-    assert not session_accepts_preload()
-    with pytest.raises(ValueError, match="has no 'preload' argument"):
-        run_many(".", [{}], client=UNREACHABLE, preload=True)
+def test_preload_must_be_a_bool_or_names() -> None:
+    with pytest.raises(TypeError, match="preload must be True, False or a list"):
+        run_many(".", [{}], client=UNREACHABLE, preload="prices")  # type: ignore[arg-type]
+
+
+def test_preload_is_forwarded_to_the_workers_sessions(
+    client: Client, project: Path, reference: Any
+) -> None:
+    requests = [{"runtime_params": {"factor": 1 + i / 10}} for i in range(4)]
+    results = run_many(
+        project, requests, client=client, env="sweep", preload=True, progress=False
+    )
+    assert [r.error for r in results] == [None] * 4
+    assert [r.outputs for r in results] == reference(requests)
+    # A name the workers' sessions refuse shows the option reached them.
+    refused = run_many(
+        project, [{}], client=client, env="sweep", preload=["summary"], progress=False
+    )
+    assert refused[0].error is not None
+    assert "Cannot preload 'summary'" in str(refused[0].error)
 
 
 def test_results_and_errors_unpickle_in_another_process(tmp_path: Path) -> None:

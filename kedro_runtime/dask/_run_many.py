@@ -22,6 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ..preload import check_choice
 from ..request import as_names
 from ._requests import as_run_kwargs, serialise
 from ._results import RunError, RunResult
@@ -29,7 +30,6 @@ from ._worker import (
     PLUGIN_PREFIX,
     KedroSessionPlugin,
     run_request,
-    session_accepts_preload,
 )
 
 logger = logging.getLogger(__name__)
@@ -65,8 +65,9 @@ def run_many(
         conf_source: Configuration folder of the workers' sessions.
         outputs: Names of the run outputs to load and return; None returns
             every output of each run (its pipeline's free outputs).
-        preload: Forwarded to ``KedroSession.create`` on the workers when that
-            takes a ``preload`` argument.
+        preload: Forwarded to ``KedroSession.create`` on the workers: each
+            worker's session loads the read-only inputs once (a name that
+            cannot be preloaded fails every run, with the reason).
         progress: Show a progress bar (runs done, failed, rate) on stderr.
 
     Returns:
@@ -75,18 +76,15 @@ def run_many(
 
     Raises:
         TypeError: If a request is not a mapping, ``outputs`` is not a list of
-            names, ``client`` is not a client, an address or None, or a
+            names, ``client`` is not a client, an address or None, a
             request cannot be pickled (``UnpicklableRuntimeDataError``, a
-            ``TypeError``, names the dataset).
+            ``TypeError``, names the dataset), or ``preload`` is not a bool
+            or a list of names (``PreloadTypeError``).
         ValueError: If a request has a key that ``KedroSession.run`` does not
-            take, or ``preload`` is set and the session does not support it.
+            take.
     """
     outputs = _check_outputs(outputs)
-    if preload and not session_accepts_preload():
-        raise ValueError(
-            "preload was given, but this version of kedro-runtime's "
-            "KedroSession.create has no 'preload' argument. Leave preload out."
-        )
+    preload = check_choice(preload)
     payloads = [
         serialise(as_run_kwargs(request, index), index)
         for index, request in enumerate(requests)

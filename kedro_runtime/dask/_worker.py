@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import pickle
 import threading
@@ -22,13 +21,6 @@ logger = logging.getLogger(__name__)
 
 #: Prefix of the names under which run_many registers its worker plugins.
 PLUGIN_PREFIX = "kedro-runtime:"
-
-# Tells this process's run ids apart from every other process's, on any machine.
-
-
-def session_accepts_preload() -> bool:
-    """Whether ``KedroSession.create`` takes a ``preload`` argument."""
-    return "preload" in inspect.signature(KedroSession.create).parameters
 
 
 class KedroSessionPlugin(WorkerPlugin):
@@ -83,16 +75,14 @@ class KedroSessionPlugin(WorkerPlugin):
                 from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
 
                 bootstrap_project(Path(self.project_path))
-                kwargs: dict[str, Any] = {}
-                if self.preload:
-                    kwargs["preload"] = self.preload
+                preload = self.preload
                 self._session = KedroSession.create(
                     self.project_path,
                     save_on_close=False,
                     env=self.env,
                     conf_source=self.conf_source,
                     run_logging="summary",
-                    **kwargs,
+                    preload=preload if isinstance(preload, bool) else list(preload),
                 )
             return self._session
 

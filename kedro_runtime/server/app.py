@@ -94,6 +94,7 @@ def create_app(
     pipelines: Sequence[str] | None = None,
     api_key: str | None = None,
     max_request_bytes: int | None = None,
+    preload: bool | None = None,
 ) -> FastAPI:
     """Create the FastAPI app that serves a Kedro project from one warm session.
 
@@ -122,6 +123,9 @@ def create_app(
             (``$KEDRO_RUNTIME_API_KEY``; empty for none).
         max_request_bytes: The largest request body accepted; larger ones get
             413 (``$KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES``, then 10 MiB).
+        preload: Load the served pipelines' read-only inputs once, before
+            the app takes requests (``$KEDRO_RUNTIME_SERVER_PRELOAD``, then
+            ``True``); see ``docs/web-servers.md`` (Preloading).
 
     Returns:
         The app.
@@ -133,6 +137,7 @@ def create_app(
         pipelines=pipelines,
         api_key=api_key,
         max_request_bytes=max_request_bytes,
+        preload=preload,
     )
     app = KedroRuntimeApp(
         title="Kedro project server (kedro-runtime)",
@@ -161,6 +166,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         env=settings.env,
         conf_source=settings.conf_source,
         pipelines=settings.pipelines,
+        preload=settings.preload,
     )
     app.state.served = served
     try:

@@ -35,6 +35,7 @@ from .settings import (
     ENV_VARIABLES,
     MAX_REQUEST_BYTES_ENV,
     PIPELINES_ENV,
+    PRELOAD_ENV,
     PROJECT_PATH_ENV,
     REQUEST_TIMEOUT_ENV,
 )
@@ -82,6 +83,15 @@ def _options() -> list[click.Parameter]:
             help=(
                 "Pipelines to serve, separated by commas (default: every "
                 "registered pipeline). Each is warmed up at start."
+            ),
+        ),
+        click.Option(
+            ["--preload/--no-preload"],
+            default=True,
+            show_default=True,
+            help=(
+                "Load the served pipelines' read-only inputs (datasets no node "
+                "writes) once per worker, before it reports healthy."
             ),
         ),
         click.Option(
@@ -172,6 +182,7 @@ def start(metadata: ProjectMetadata, /, **options: Any) -> None:
         os.environ[PIPELINES_ENV] = ",".join(options["pipelines"])
     os.environ[MAX_REQUEST_BYTES_ENV] = str(options["max_request_bytes"])
     os.environ[REQUEST_TIMEOUT_ENV] = str(options["request_timeout"])
+    os.environ[PRELOAD_ENV] = "1" if options["preload"] else "0"
     uvicorn.run(
         APP_FACTORY,
         factory=True,

@@ -93,6 +93,7 @@ def warm_session(
     runtime_params: Mapping[str, Any] | None = None,
     untrusted_runtime_params: bool = True,
     shared_files: str = "error",
+    preload: bool | list[str] = False,
 ) -> KedroSession:
     """Bootstrap a project and return a kedro-runtime session, warmed up.
 
@@ -114,6 +115,8 @@ def warm_session(
             ``KedroSession.create``); ``"error"`` by default: a request whose
             run would share a non-versioned file with a run in flight is
             refused (409) rather than overwrite or read another's data.
+        preload: See ``KedroSession.create``: the warm-up then loads the
+            warmed pipelines' read-only inputs.
 
     The session is strict: a runtime param that nothing in the project
     reads raises ``UnreadRuntimeParamsError`` (see :mod:`kedro_runtime.typos`).
@@ -131,6 +134,7 @@ def warm_session(
         runtime_params=runtime_params,
         untrusted_runtime_params=untrusted_runtime_params,
         shared_files=shared_files,
+        preload=preload,
     )
 
 
@@ -143,6 +147,7 @@ def _warm_session(
     runtime_params: Mapping[str, Any] | None,
     untrusted_runtime_params: bool,
     shared_files: str = "error",
+    preload: bool | list[str] = False,
 ) -> KedroSession:
     """``warm_session`` for a project that is bootstrapped already."""
     session = _session_class().create(
@@ -154,6 +159,7 @@ def _warm_session(
         run_logging="summary",
         strict_runtime_params=True,  # a typo in a request is a 422, not a log line
         shared_files=shared_files,
+        preload=preload,
     )
     try:
         for name in pipelines:
@@ -226,6 +232,7 @@ class ServedProject:
         env: str | None = None,
         conf_source: str | None = None,
         pipelines: Sequence[str] | None = None,
+        preload: bool = True,
     ) -> ServedProject:
         """Bootstrap the project, create its session and warm every served pipeline.
 
@@ -234,6 +241,8 @@ class ServedProject:
             env: The configuration environment.
             conf_source: The configuration source.
             pipelines: The pipelines to serve; ``None`` for every registered one.
+            preload: Load the served pipelines' read-only inputs while
+                warming up (``KedroSession.create(preload=True)``).
 
         Returns:
             The started project.
@@ -251,6 +260,7 @@ class ServedProject:
             pipelines=names,
             runtime_params=None,
             untrusted_runtime_params=True,
+            preload=preload,
         )
         try:
             infos = {

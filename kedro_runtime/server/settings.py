@@ -26,6 +26,8 @@ MAX_REQUEST_BYTES_ENV = "KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES"
 """The largest request body accepted, in bytes."""
 REQUEST_TIMEOUT_ENV = "KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT"
 """Seconds a client has to send a complete request (``kedro server start`` only)."""
+PRELOAD_ENV = "KEDRO_RUNTIME_SERVER_PRELOAD"
+"""``0`` or ``false`` to not preload the served pipelines' read-only inputs."""
 API_KEY_ENV = "KEDRO_RUNTIME_API_KEY"
 """The API key clients must send; unset or empty for no key."""
 
@@ -41,6 +43,7 @@ ENV_VARIABLES = (
     PIPELINES_ENV,
     MAX_REQUEST_BYTES_ENV,
     REQUEST_TIMEOUT_ENV,
+    PRELOAD_ENV,
 )
 """What ``kedro server start`` sets for its workers (the API key is never set by
 the command: it comes from the environment the command runs in)."""
@@ -61,6 +64,8 @@ class ServerSettings:
         pipelines: The pipelines to serve, or ``None`` for every registered one.
         max_request_bytes: The largest request body accepted.
         api_key: The key clients must send, or ``None`` for no key.
+        preload: Whether the session preloads the served pipelines' read-only
+            inputs before the server takes requests.
     """
 
     project_path: Path
@@ -69,6 +74,7 @@ class ServerSettings:
     pipelines: tuple[str, ...] | None
     max_request_bytes: int
     api_key: str | None
+    preload: bool = True
 
     @classmethod
     def resolve(
@@ -80,6 +86,7 @@ class ServerSettings:
         api_key: str | None = None,
         max_request_bytes: int | None = None,
         environ: Mapping[str, str] | None = None,
+        preload: bool | None = None,
     ) -> ServerSettings:
         """Settings from the arguments given, the environment for the rest.
 
@@ -95,6 +102,8 @@ class ServerSettings:
             max_request_bytes: Default ``$KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES``,
                 then 10 MiB.
             environ: The environment to read (default ``os.environ``).
+            preload: Default ``$KEDRO_RUNTIME_SERVER_PRELOAD`` (``0`` or
+                ``false`` for no), then ``True``.
 
         Returns:
             The resolved settings.
@@ -147,4 +156,10 @@ class ServerSettings:
             pipelines=names,
             max_request_bytes=size,
             api_key=key or None,
+            preload=(
+                preload
+                if preload is not None
+                else environ.get(PRELOAD_ENV, "1").strip().lower()
+                not in ("0", "false", "no")
+            ),
         )
