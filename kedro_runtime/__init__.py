@@ -16,6 +16,7 @@ from .errors import (
     UntrustedParamsError,
     UntrustedParamsTypeError,
 )
+from .options import SessionOptions
 from .request import FILTERS, RunRequest
 from .run_id import generate_run_id
 from .session import KedroSession
@@ -34,6 +35,7 @@ __all__ = [
     "RuntimeDataTypeError",
     "RuntimeParamsError",
     "RuntimeParamsTypeError",
+    "SessionOptions",
     "SharedFileError",
     "UnreadRuntimeParamsError",
     "UntrustedParamsError",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kedro.framework.project import settings
 from kedro.io import DataCatalog
 from kedro.io.catalog_config_resolver import CatalogConfigResolver
 from kedro.io.core import DatasetNotFoundError
@@ -20,13 +21,43 @@ from kedro.validation.parameter_validator import ParameterValidator
 from omegaconf.errors import InterpolationResolutionError
 
 from . import _kedro_private as private
+from . import typos
 from .catalog import SharedValue, override_catalog
 from .errors import UntrustedParamsError
+from .options import SessionOptions
 from .parameters import deep_merge, param_datasets, touched_variables
 from .project import Project
+from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
 
 PARAM_CACHE_SIZE = 128
 """How many parameter tables of runs with runtime params a project keeps."""
+
+
+def check_run_params(
+    project: Project, run_params: Mapping[str, Any], options: SessionOptions
+) -> None:
+    """Check a run's runtime params against the project and the session's options.
+
+    Args:
+        project: The session's built project.
+        run_params: The run's runtime params, nested.
+        options: The session's options (strict and untrusted modes).
+
+    Raises:
+        UnreadRuntimeParamsError: If the session is strict and a param is
+            read by nothing (otherwise a warning is logged).
+        UntrustedParamsError: If the session is untrusted and a param breaks
+            its rules (see ``untrusted.py``).
+    """
+    typos.check_read(
+        project.readable_params, run_params, strict=options.strict_runtime_params
+    )
+    if options.untrusted_runtime_params and run_params:
+        check_untrusted_params(
+            run_params,
+            project.config_runtime_params,
+            settings.get(ALLOWLIST_SETTING, ()),
+        )
 
 
 def check_load_versions(

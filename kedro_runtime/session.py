@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +23,14 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 
 from . import _kedro_private as private
-from . import inject, registry, resolve, typos
+from . import inject, registry, resolve
 from . import run_logging as logmode
 from ._context import new_session_context
 from .hook_safety import RunGuard
+from .options import SessionOptions, options_for_init, options_on_create
 from .parameters import deep_merge, nest_params
 from .pipelines import PipelineCache
-from .preload import Preloader, PreloadInfo, check_choice
+from .preload import Preloader, PreloadInfo
 from .project import Project, build_project
 from .request import (
     RunRequest,
@@ -39,19 +39,12 @@ from .request import (
     runtime_params_alias,
 )
 from .run_id import RunIds, new_session_ids, session_id_for
-from .shared_files import InFlightFiles, check_mode, file_plan
-from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
+from .shared_files import InFlightFiles, file_plan
 
 logger = logging.getLogger(__name__)
 
 CONFIG_LOCK = private.CONFIG_LOCK
 """:data:`kedro_runtime._kedro_private.CONFIG_LOCK`, under its former name."""
-
-_OPTIONS_ON_CREATE: ContextVar[Mapping[str, Any] | None] = ContextVar(
-    "options_on_create", default=None
-)
-"""The session options ``create()`` was given, for the ``__init__`` it calls
-(Kedro's ``create`` makes the session with Kedro's own arguments only)."""
 
 
 class KedroSession(_KedroSession):
@@ -81,10 +74,7 @@ class KedroSession(_KedroSession):
         self,
         session_id: str,
         *args: Any,
-        untrusted_runtime_params: bool | None = None,
-        run_logging: str | None = None,
-        strict_runtime_params: bool | None = None,
-        shared_files: str | None = None,
+        options: SessionOptions | None = None,
         **kwargs: Any,
     ):
         """Make a session; use :meth:`create`, as with Kedro's session.
@@ -92,25 +82,12 @@ class KedroSession(_KedroSession):
         Args:
             session_id: The id; ``create`` gives a generated one (see run_id.py).
             *args: The other arguments of Kedro's ``KedroSession``.
-            untrusted_runtime_params: See :meth:`create` (``None``: its value).
-            run_logging: See :meth:`create` (``None``: its value).
-            strict_runtime_params: See :meth:`create` (``None``: its value).
-            shared_files: See :meth:`create` (``None``: its value).
+            options: The session's options (``None``: those ``create`` was
+                given, or the defaults).
             **kwargs: The keyword arguments of Kedro's ``KedroSession``.
         """
         super().__init__(session_id_for(session_id), *args, **kwargs)
-        given = {
-            "untrusted_runtime_params": untrusted_runtime_params,
-            "run_logging": run_logging,
-            "strict_runtime_params": strict_runtime_params,
-            "shared_files": shared_files,
-        }
-        options = {
-            **(_OPTIONS_ON_CREATE.get() or {}),
-            **{key: value for key, value in given.items() if value is not None},
-        }
-        self._untrusted = bool(options.get("untrusted_runtime_params", False))
-        self._strict_params = bool(options.get("strict_runtime_params", False))
+        self.options = options or options_on_create()
         self._hooks = private.session_hook_manager(self)
         self._package = private.session_package_name(self)
         self._root = private.session_project_path(self)
@@ -119,13 +96,11 @@ class KedroSession(_KedroSession):
         self._project: Project | None = None
         self._pipelines = PipelineCache()
         self._run_ids = RunIds(self.session_id)
-        self._run_logging = logmode.session_mode(
-            options.get("run_logging", "kedro"), self._hooks
-        )
-        self._files = InFlightFiles(options.get("shared_files", "warn"))
+        logmode.session_mode(self.options.run_logging, self._hooks)
+        self._files = InFlightFiles(self.options.shared_files)
         self._guard = RunGuard(self._hooks)
         self._preload = Preloader(
-            options.get("preload", False), self._hooks, self.pipeline
+            self.options.preload_choice, self._hooks, self.pipeline
         )
 
     @classmethod
@@ -156,26 +131,11 @@ class KedroSession(_KedroSession):
                 of this session. Dotted keys (``"model.alpha"``) set nested values.
             conf_source: Path to a directory containing configuration.
             extra_params: Deprecated alias of ``runtime_params``.
-            untrusted_runtime_params: Treat the ``runtime_params`` of every run
-                as coming from an untrusted caller (a web request): they may set
-                parameters, but not hold interpolations, nor change catalog or
-                credentials config except where the project allows it in
-                ``settings.ALLOWED_CATALOG_RUNTIME_PARAMS``, nor choose a
-                dataset's ``type``.
-            run_logging: ``"kedro"`` (default): runs log as Kedro's do.
-                ``"summary"``: one ``INFO`` line per run, the per-node and
-                per-dataset lines at ``DEBUG`` (see ``run_logging.py``).
-            strict_runtime_params: Refuse runtime params (of ``create`` or of
-                a run) that no parameter, catalog entry or credential reads,
-                with an ``UnreadRuntimeParamsError``; by default they are
-                logged as a warning (see :mod:`kedro_runtime.typos`).
-            shared_files: ``"warn"``, ``"wait"`` or ``"error"``: what a run does
-                when it shares a non-versioned file with a run in flight (see
-                :mod:`kedro_runtime.shared_files`).
-            preload: ``True`` loads every read-only input of the registered
-                pipelines once, on ``warm_up()`` or the first run that reads
-                it, and shares it with every run; a list preloads those names.
-                See ``docs/web-servers.md`` (Preloading).
+            untrusted_runtime_params: See :class:`SessionOptions`.
+            run_logging: See :class:`SessionOptions`.
+            strict_runtime_params: See :class:`SessionOptions`.
+            shared_files: See :class:`SessionOptions`.
+            preload: See :class:`SessionOptions`.
 
         Returns:
             A new session.
@@ -192,37 +152,30 @@ class KedroSession(_KedroSession):
                 or ``shared_files`` is not a mode.
         """
         check_env(env)
-        mode = logmode.check_mode(run_logging)
-        files_mode = check_mode(shared_files)
-        preload_choice = check_choice(preload)
+        options = SessionOptions(
+            untrusted_runtime_params=untrusted_runtime_params,
+            run_logging=run_logging,
+            strict_runtime_params=strict_runtime_params,
+            shared_files=shared_files,
+            preload=preload,
+        )
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
-        token = _OPTIONS_ON_CREATE.set(
-            {
-                "untrusted_runtime_params": bool(untrusted_runtime_params),
-                "run_logging": mode,
-                "strict_runtime_params": bool(strict_runtime_params),
-                "shared_files": files_mode,
-                "preload": preload_choice,
-            }
-        )
-        try:
-            with new_session_ids():  # unique across processes: see run_id.py
-                session = super().create(
-                    project_path=project_path,
-                    save_on_close=save_on_close,
-                    env=env,
-                    runtime_params=nested or None,
-                    conf_source=conf_source,
-                )
-        finally:
-            _OPTIONS_ON_CREATE.reset(token)
+        # Session ids unique across processes: see run_id.py.
+        with options_for_init(options), new_session_ids():
+            session = super().create(
+                project_path=project_path,
+                save_on_close=save_on_close,
+                env=env,
+                runtime_params=nested or None,
+                conf_source=conf_source,
+            )
         return session  # type: ignore[return-value]
 
     @property
     def run_logging(self) -> str:
         """How this session's runs log: ``"kedro"`` or ``"summary"``."""
-        return self._run_logging
+        return self.options.run_logging
 
     # --- built once ------------------------------------------------------------
 
@@ -349,7 +302,7 @@ class KedroSession(_KedroSession):
                     None,
                     names,
                     self._create_params(),
-                    strict_params=self._strict_params,
+                    strict_params=self.options.strict_runtime_params,
                 )
             return self._project
 
@@ -389,24 +342,22 @@ class KedroSession(_KedroSession):
 
         Args:
             pipeline_name: Deprecated by Kedro; use ``pipeline_names``.
-            pipeline_names: The pipelines to run (default ``["__default__"]``).
-            tags: Run only the nodes with any of these tags.
-            runner: The runner instance (default ``SequentialRunner()``).
-            node_names: Run only these nodes.
-            from_nodes: Run from these nodes on.
-            to_nodes: Run up to these nodes.
-            from_inputs: Run from the nodes that read these datasets.
-            to_outputs: Run up to the nodes that write these datasets.
-            load_versions: Dataset name to version to load.
-            namespaces: Run only the nodes in these namespaces.
-            only_missing_outputs: Run only the nodes whose outputs are missing.
-            runtime_data: Dataset name to data (or a dataset) that shadows the
-                catalog entry for this run only; a node whose outputs are all
-                injected is skipped.
-            runtime_params: Parameters for this run only, over the project's
-                and the session's. Dotted keys set nested values.
+            pipeline_names: See :class:`RunRequest` (each argument but the two
+                deprecated ones is a field of it, documented there).
+            tags: See :class:`RunRequest`.
+            runner: See :class:`RunRequest`.
+            node_names: See :class:`RunRequest`.
+            from_nodes: See :class:`RunRequest`.
+            to_nodes: See :class:`RunRequest`.
+            from_inputs: See :class:`RunRequest`.
+            to_outputs: See :class:`RunRequest`.
+            load_versions: See :class:`RunRequest`.
+            namespaces: See :class:`RunRequest`.
+            only_missing_outputs: See :class:`RunRequest`.
+            runtime_data: See :class:`RunRequest`.
+            runtime_params: See :class:`RunRequest`.
             extra_params: Deprecated alias of ``runtime_params``.
-            run_id: Id of this run, the save version of its versioned datasets.
+            run_id: See :class:`RunRequest`.
 
         Returns:
             Every output of the run: dataset name to dataset (``.load()`` it).
@@ -460,7 +411,9 @@ class KedroSession(_KedroSession):
             DatasetNotFoundError: If ``load_versions`` names no dataset.
             Exception: Whatever a node raised, after ``on_pipeline_error``.
         """
-        with logmode.run_scope(self._run_logging, list(request.pipelines)) as summary:
+        with logmode.run_scope(
+            self.options.run_logging, list(request.pipelines)
+        ) as summary:
             logger.info("Kedro project %s", self._package or self._root.name)
             run_id, hook_args = self._prepare(request)
             summary.started(run_id, hook_args["pipeline"])
@@ -503,15 +456,7 @@ class KedroSession(_KedroSession):
         filtered = self._pipeline(request)
         project = self._ensure_project(names)
         run_params = dict(request.runtime_params or {})
-        typos.check_read(
-            project.readable_params, run_params, strict=self._strict_params
-        )
-        if self._untrusted and run_params:
-            check_untrusted_params(
-                run_params,
-                project.config_runtime_params,
-                settings.get(ALLOWLIST_SETTING, ()),
-            )
+        resolve.check_run_params(project, run_params, self.options)
         parallel = isinstance(request.runner, ParallelRunner)
         data, pipe = inject.prepare(filtered, request.runtime_data, parallel=parallel)
         resolve.check_load_versions(project, request.load_versions)
@@ -529,7 +474,7 @@ class KedroSession(_KedroSession):
             create_params,
             catalog_class,
             {**pre, **data},
-            untrusted=self._untrusted,
+            untrusted=self.options.untrusted_runtime_params,
             pipeline=self.pipeline,
         )
         # Reserved last: a run rejected for its input does not use up its id.

@@ -1,0 +1,104 @@
+"""The options of a session: what ``KedroSession.create`` adds to Kedro's arguments.
+
+Kedro's ``KedroSession.create`` makes the session with Kedro's own constructor
+arguments, so the options reach the new session's ``__init__`` through a
+context variable that ``create`` sets around that call (:func:`options_for_init`).
+Each option is checked once, here, when ``create`` is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from . import preload as preloading
+from . import run_logging as logmode
+from . import shared_files as files
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """How a session treats its runs: the options ``KedroSession.create`` adds.
+
+    Attributes:
+        untrusted_runtime_params: Treat the ``runtime_params`` of every run
+            as coming from an untrusted caller (a web request): they may set
+            parameters, but not hold interpolations, nor change catalog or
+            credentials config except where the project allows it in
+            ``settings.ALLOWED_CATALOG_RUNTIME_PARAMS``, nor choose a
+            dataset's ``type``.
+        run_logging: ``"kedro"`` (default): runs log as Kedro's do.
+            ``"summary"``: one ``INFO`` line per run, the per-node and
+            per-dataset lines at ``DEBUG`` (see ``run_logging.py``).
+        strict_runtime_params: Refuse runtime params (of ``create`` or of
+            a run) that no parameter, catalog entry or credential reads,
+            with an ``UnreadRuntimeParamsError``; by default they are
+            logged as a warning (see :mod:`kedro_runtime.typos`).
+        shared_files: ``"warn"``, ``"wait"`` or ``"error"``: what a run does
+            when it shares a non-versioned file with a run in flight (see
+            :mod:`kedro_runtime.shared_files`).
+        preload: ``True`` loads every read-only input of the registered
+            pipelines once, on ``warm_up()`` or the first run that reads
+            it, and shares it with every run; a list preloads those names.
+            See ``docs/web-servers.md`` (Preloading).
+    """
+
+    untrusted_runtime_params: bool = False
+    run_logging: str = "kedro"
+    strict_runtime_params: bool = False
+    shared_files: str = "warn"
+    preload: bool | Iterable[str] = False
+
+    def __post_init__(self) -> None:
+        """Check every option.
+
+        Raises:
+            TypeError: If ``run_logging`` or ``shared_files`` is not a string.
+            PreloadTypeError: If ``preload`` is not a bool or a list of names.
+            ValueError: If ``run_logging`` or ``shared_files`` is not one of
+                its values.
+        """
+        set_ = object.__setattr__
+        set_(self, "untrusted_runtime_params", bool(self.untrusted_runtime_params))
+        set_(self, "run_logging", logmode.check_mode(self.run_logging))
+        set_(self, "strict_runtime_params", bool(self.strict_runtime_params))
+        set_(self, "shared_files", files.check_mode(self.shared_files))
+        set_(self, "preload", preloading.check_choice(self.preload))
+
+    @property
+    def preload_choice(self) -> preloading.Choice:
+        """``preload`` as checked: ``True``, ``False`` or a tuple of names."""
+        return preloading.check_choice(self.preload)
+
+
+_ON_CREATE: ContextVar[SessionOptions | None] = ContextVar(
+    "session_options_on_create", default=None
+)
+
+
+@contextmanager
+def options_for_init(options: SessionOptions) -> Iterator[None]:
+    """Hand ``options`` to the session that ``KedroSession.create`` makes inside.
+
+    Args:
+        options: The options of the session being created.
+
+    Yields:
+        Nothing; call Kedro's ``create`` inside.
+    """
+    token = _ON_CREATE.set(options)
+    try:
+        yield
+    finally:
+        _ON_CREATE.reset(token)
+
+
+def options_on_create() -> SessionOptions:
+    """The options ``create`` is passing on, or the defaults outside ``create``.
+
+    Returns:
+        The options of the session being made.
+    """
+    return _ON_CREATE.get() or SessionOptions()
