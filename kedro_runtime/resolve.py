@@ -44,20 +44,22 @@ def check_run_params(
         options: The session's options (strict and untrusted modes).
 
     Raises:
+        UntrustedParamsError: If the session is untrusted and a param breaks
+            its rules (see ``untrusted.py``); checked first.
         UnreadRuntimeParamsError: If the session is strict and a param is
             read by nothing (otherwise a warning is logged).
-        UntrustedParamsError: If the session is untrusted and a param breaks
-            its rules (see ``untrusted.py``).
     """
-    typos.check_read(
-        project.readable_params, run_params, strict=options.strict_runtime_params
-    )
+    # The untrusted rules first: a hostile value is refused as such, whatever
+    # else is wrong with the request.
     if options.untrusted_runtime_params and run_params:
         check_untrusted_params(
             run_params,
             project.config_runtime_params,
             settings.get(ALLOWLIST_SETTING, ()),
         )
+    typos.check_read(
+        project.readable_params, run_params, strict=options.strict_runtime_params
+    )
 
 
 def check_load_versions(
