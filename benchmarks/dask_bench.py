@@ -34,12 +34,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from distributed import Client, LocalCluster
 from kedro.framework.session import KedroSession as PlainKedroSession
 from kedro.framework.startup import bootstrap_project
 
 from kedro_runtime import KedroSession, generate_run_id
-from kedro_runtime.dask import run_many
+from kedro_runtime.dask import local_cluster, run_many
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "orders"
 BENCH_CATALOG = "summary:\n  type: MemoryDataset\nheadline:\n  type: MemoryDataset\n"
@@ -144,15 +143,7 @@ def pool_rate(
 
 
 def run_many_rate(project: Path, workers: int, runs: int) -> float:
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(workers) as client:
 
         def sweep(n: int) -> float:
             requests = [{"runtime_params": params(i)} for i in range(n)]
