@@ -37,7 +37,8 @@ class SessionOptions:
             with an ``UnreadRuntimeParamsError``; by default they are
             logged as a warning (see :mod:`kedro_runtime.typos`).
         shared_files: ``"warn"``, ``"wait"`` or ``"error"``: what a run does
-            when it shares a non-versioned file with a run in flight (see
+            when it shares a non-versioned file with a run in flight: warn
+            and wait for it, wait, or refuse (see
             :mod:`kedro_runtime.shared_files`).
         preload: ``True`` loads every read-only input of the registered
             pipelines once, on ``warm_up()`` or the first run that reads

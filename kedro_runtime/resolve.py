@@ -62,6 +62,35 @@ def check_run_params(
     )
 
 
+def check_params_for_catalog(
+    project: Project,
+    run_params: Mapping[str, Any],
+    create_params: Mapping[str, Any],
+    options: SessionOptions,
+) -> None:
+    """Check runtime params as a run would, catalog config included, without one.
+
+    Args:
+        project: The session's built project.
+        run_params: The runtime params, nested.
+        create_params: The session's runtime params.
+        options: The session's options.
+
+    Raises:
+        RuntimeParamsError: What :func:`check_run_params` raises, or an
+            ``UntrustedParamsError`` if the session is untrusted and a param
+            would select a dataset ``type``.
+    """
+    check_run_params(project, run_params, options)
+    catalog_config_overrides(
+        project,
+        dict(run_params),
+        create_params,
+        type(project.catalog),
+        untrusted=options.untrusted_runtime_params,
+    )
+
+
 def check_load_versions(
     project: Project, load_versions: Mapping[str, str] | None
 ) -> None:

@@ -280,6 +280,22 @@ class KedroSession(_KedroSession):
         resolve.param_table(project, names, {}, self._create_params(), self.pipeline)
         self._preload.datasets(project.catalog, pipe, {})
 
+    def check_runtime_params(self, runtime_params: Mapping[str, Any]) -> None:
+        """Refuse runtime params as a run of this session would, without a run.
+
+        Args:
+            runtime_params: The params, nested or with dotted keys.
+
+        Raises:
+            RuntimeParamsError: If a run would refuse them (untrusted rules,
+                unread params of a strict session, a dataset ``type``).
+            TypeError: If ``runtime_params`` is not a mapping.
+        """
+        params = RunRequest(runtime_params=runtime_params).runtime_params or {}
+        resolve.check_params_for_catalog(
+            self._ensure_project(None), params, self._create_params(), self.options
+        )
+
     def preloaded(self) -> dict[str, PreloadInfo]:
         """Name to size, load time and copy mode of each preloaded dataset."""
         return self._preload.preloaded()

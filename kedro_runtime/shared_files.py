@@ -13,15 +13,19 @@ would save a path one of them saves or loads, or load a path one of them saves.
 What happens then is the session's ``shared_files`` mode:
 
 - ``"warn"`` (the session's default): a warning names the dataset, the path and
-  the fixes, and the run goes ahead;
-- ``"wait"``: the run waits, before it starts, until the runs it clashes with
-  have finished (runs that share files then take turns);
+  the fixes, and the run waits, before it starts, until the runs it clashes
+  with have finished;
+- ``"wait"``: the same without the warning (runs that share files take turns);
 - ``"error"`` (the server's default): the run is refused before it starts with
   :class:`SharedFileError`.
 
 Only datasets with a ``filepath`` (or ``path``) in their catalog config are
 known: a dataset object added to the catalog in code, or a path a dataset
 builds itself, is not seen.
+
+In every mode but ``"error"``, a run started from inside a run of the same
+session (by a node or a hook) that shares a file with it waits for a run that
+waits for it: start such runs on another session.
 """
 
 from __future__ import annotations
@@ -156,23 +160,33 @@ class InFlightFiles:
             SharedFileError: In ``"error"`` mode, if the run clashes with a run
                 in flight (before the block starts).
         """
-        with self._changed:
-            clashes = self._clashes(plan)
-            while clashes and self.mode == "wait":
-                self._changed.wait()
-                clashes = self._clashes(plan)
-            if clashes:
-                message = _message(run_id, clashes)
-                if self.mode == "error":
-                    raise SharedFileError(message)
-                logger.warning(message)
-            self._runs[run_id] = plan
+        self._take_turn(run_id, plan)
         try:
             yield
         finally:
             with self._changed:
                 del self._runs[run_id]
                 self._changed.notify_all()
+
+    def _take_turn(self, run_id: str, plan: FilePlan) -> None:
+        """Register ``plan`` once it clashes with no run in flight.
+
+        The warning is logged outside the lock: a logging handler is user code.
+        """
+        warned = self.mode != "warn"
+        while True:
+            with self._changed:
+                clashes = self._clashes(plan)
+                if not clashes:
+                    self._runs[run_id] = plan
+                    return
+                if self.mode == "error":
+                    raise SharedFileError(_message(run_id, clashes, self.mode))
+                if warned:
+                    self._changed.wait()
+                    continue
+            logger.warning(_message(run_id, clashes, self.mode))
+            warned = True
 
     def _clashes(self, plan: FilePlan) -> list[tuple[str, str, str, str]]:
         """(dataset, path, what this run does, other run id) for each clash."""
@@ -187,7 +201,7 @@ class InFlightFiles:
         return found
 
 
-def _message(run_id: str, clashes: list[tuple[str, str, str, str]]) -> str:
+def _message(run_id: str, clashes: list[tuple[str, str, str, str]], mode: str) -> str:
     items = "; ".join(
         f"dataset '{name}' {verb} '{path}', which run '{other}' also uses"
         for name, path, verb, other in clashes
@@ -197,6 +211,13 @@ def _message(run_id: str, clashes: list[tuple[str, str, str, str]]) -> str:
         f"{items}. Concurrent runs would overwrite or read each other's data. "
         f"Fixes: make the dataset versioned (`versioned: true`), keep it in "
         f"memory (a MemoryDataset, or pass it as `runtime_data`), or put a "
-        f"per-run param in its path (`${{runtime_params:...}}`); or create the "
-        f"session with shared_files='wait' to have such runs take turns."
+        f"per-run param in its path (`${{runtime_params:...}}`). "
+        + (
+            "This run waits until those runs have finished (create the session "
+            "with shared_files='wait' to take turns without this warning, or "
+            "'error' to refuse such runs)."
+            if mode == "warn"
+            else "Or create the session with shared_files='wait' to have such "
+            "runs take turns."
+        )
     )

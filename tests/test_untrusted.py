@@ -113,6 +113,9 @@ def test_an_allowed_param_still_cannot_choose_a_dataset_type(
             session.run(runtime_params=params)
         assert "runtime_params" in str(info.value)
         assert "'kind'" in str(info.value)
+        with pytest.raises(UntrustedParamsError, match="'kind'"):
+            session.check_runtime_params(params)  # the same check, without a run
+        session.check_runtime_params({"factor": 2})
         session.run()
     # A trusted session lets its caller choose: the restriction is the mode's.
     bootstrap_project(path)
@@ -170,7 +173,7 @@ def test_an_entry_the_env_replaced_does_not_count(
             session.run(runtime_params={"region": "north"})
 
 
-def test_a_param_that_selects_a_type_is_422_over_http(
+def test_a_param_that_selects_a_type_is_422_on_run_and_snapshot(
     make_project: Callable[..., Path],
 ) -> None:
     path = untrusted_project(make_project, allowed=["kind"])
@@ -180,4 +183,11 @@ def test_a_param_that_selects_a_type_is_422_over_http(
         )
         assert refused.status_code == 422, refused.text
         assert "'kind'" in refused.json()["detail"][0]["msg"]
+        snapshot = client.get(
+            "/snapshot", params={"params": "kind=kedro.io.MemoryDataset"}
+        )
+        assert snapshot.status_code == 422, snapshot.text
+        assert snapshot.json()["detail"][0]["loc"] == ["query", "params"]
+        assert "'kind'" in snapshot.json()["detail"][0]["msg"]
         assert client.post("/run", json={}).json()["status"] == "success"
+        assert client.get("/snapshot").json()["status"] == "success"

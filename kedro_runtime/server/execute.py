@@ -26,7 +26,6 @@ from ..errors import RuntimeDataError, RuntimeParamsError
 from ..request import FILTERS
 from ..run_id import generate_run_id
 from ..shared_files import SharedFileError
-from ..untrusted import check_untrusted_params
 from .codec import DecodeError, EncodeError, encode_outputs
 from .models import (
     ErrorDetail,
@@ -263,7 +262,7 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
     try:
         runtime_params = parse_params(params) if params else None
         if runtime_params:
-            check_untrusted_params(runtime_params, {}, ())
+            served.session.check_runtime_params(runtime_params)
     except (ValueError, RuntimeParamsError) as exc:
         return _problem("params", ["query", "params"], str(exc))
     try:
