@@ -1,8 +1,10 @@
 """How long ``/health`` takes while the server decodes a body of tens of MiB.
 
 Run it with ``python benchmarks/health_under_load.py [--mib 40]`` (under a
-minute; ``--plain`` decodes every body with ``json.loads``, for comparison). It copies ``examples/orders`` into a temporary folder, serves it with
-``create_app`` under uvicorn on a free 127.0.0.1 port (one process), sends one
+minute; ``--plain`` decodes every body with ``json.loads``, for comparison). It
+copies ``examples/orders`` into a temporary folder, serves it with ``create_app``
+under uvicorn on a free 127.0.0.1 port, in a process of its own (one worker, as a
+deployed server: the clients do not share its GIL), sends one
 ``POST /run`` whose body is ``--mib`` MiB of JSON (a list of records for a
 dataset the pipeline does not have, refused once decoded: no pipeline runs), and
 meanwhile asks ``/health`` every 10 ms. It prints the decode's duration and the
@@ -13,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -23,7 +27,6 @@ import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,6 +37,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_SERVER = """
+import sys
+from kedro_runtime.server import body, create_app
+project, port, mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+if sys.argv[4:] == ["plain"]:
+    body.INCREMENTAL_BYTES = sys.maxsize
+app = create_app(project, api_key="", max_request_bytes=mib << 20)
+uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+"""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib", type=int, default=40, help="body size in MiB")
@@ -42,22 +56,15 @@ def main() -> int:
     )
     args = parser.parse_args()
     mib = args.mib
-    from kedro_runtime.server import body as decoding  # noqa: PLC0415
-    from kedro_runtime.server import create_app  # noqa: PLC0415
-
-    if args.plain:
-        decoding.INCREMENTAL_BYTES = sys.maxsize
-
     with tempfile.TemporaryDirectory() as folder:
         project = Path(folder) / "orders"
         shutil.copytree(ROOT / "examples" / "orders", project)
-        app = create_app(project, api_key="", max_request_bytes=(mib + 8) << 20)
         port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        server = subprocess.Popen(
+            [sys.executable, "-c", _SERVER, str(project), str(port), str(mib + 8)]
+            + (["plain"] if args.plain else []),
+            env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"},
         )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -93,8 +100,8 @@ def main() -> int:
                 latencies.append(time.perf_counter() - start)
                 time.sleep(0.01)
         poster.join()
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.terminate()
+        server.wait(timeout=30)
     print(f"body: {len(body) / (1 << 20):.1f} MiB, POST /run took {took[0]:.2f} s")
     print(
         f"/health while it was handled: {len(latencies)} requests, max "

@@ -19,7 +19,7 @@ Private APIs used:
     - ``AbstractDataset._exists`` (whether a dataset class can tell that its
       data exists: Kedro's default answers False).
     - ``kedro.io.memory_dataset._infer_copy_mode`` (the default copy mode of
-      ``MemoryDataset`` for a value).
+      ``MemoryDataset`` for a value) and ``_copy_with_mode`` (its copy).
     - ``KedroContext._get_catalog`` and ``KedroContext._pipelines_to_validate``.
     - ``KedroSession._hook_manager``, ``_package_name`` and ``_project_path``
       (attributes Kedro's base session sets, read by kedro-runtime's subclass).
@@ -51,7 +51,7 @@ from kedro.framework.context.context import _convert_paths_to_absolute_posix
 from kedro.io import CachedDataset, MemoryDataset
 from kedro.io.core import AbstractDataset, AbstractVersionedDataset, Version
 from kedro.io.data_catalog import _LazyDataset
-from kedro.io.memory_dataset import _infer_copy_mode
+from kedro.io.memory_dataset import _copy_with_mode, _infer_copy_mode
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -243,6 +243,12 @@ def infer_copy_mode(value: Any) -> str:
     (``_infer_copy_mode``: ``copy`` for DataFrames and arrays, else ``deepcopy``)."""
     mode: str = _infer_copy_mode(value)
     return mode
+
+
+def copy_with_mode(value: Any, mode: str) -> Any:
+    """``value`` copied as Kedro's ``MemoryDataset`` copies with ``mode``
+    (``_copy_with_mode``: ``copy``, ``deepcopy`` or ``assign``)."""
+    return _copy_with_mode(value, copy_mode=mode)  # type: ignore[arg-type]
 
 
 def cached_dataset_parts(dataset: CachedDataset) -> tuple[AbstractDataset, Any]:

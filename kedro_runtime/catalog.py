@@ -32,6 +32,7 @@ from kedro.io.core import AbstractDataset
 
 from . import _kedro_private as private
 from .errors import CatalogOverrideError
+from .memory import RunMemoryDataset
 
 logger = logging.getLogger(__name__)
 
@@ -234,24 +235,29 @@ class _Freshener:
 
 
 def _direct_kedro_io_types(patterns: Mapping[str, Any]) -> dict[str, Any]:
-    """``patterns`` with each ``kedro.io.<Name>`` type written ``<Name>``.
+    """The runtime ``patterns`` with each ``kedro.io`` type given as a class.
 
     Kedro imports a dataset type by trying the prefixes ``kedro.io.``,
     ``kedro_datasets.`` and none, in that order, so ``kedro.io.MemoryDataset`` (the
     runtime pattern of ``DataCatalog``) costs two failed imports, each a search of
-    ``sys.path``, for every dataset a run creates from the pattern. ``MemoryDataset``
-    names the same class, found on the first try. Only names that ``kedro.io``
-    exports are rewritten.
+    ``sys.path``, for every dataset a run creates from the pattern; a class is used
+    as it is. ``MemoryDataset`` becomes :class:`RunMemoryDataset` (same copies,
+    see ``memory.py``); other names that ``kedro.io`` exports, their class.
     """
     rewritten: dict[str, Any] = {}
     for pattern, config in patterns.items():
         kind = config.get("type") if isinstance(config, Mapping) else None
         name = kind.removeprefix("kedro.io.") if isinstance(kind, str) else ""
-        if name != kind and "." not in name and name in kedro_io.__all__:
-            rewritten[pattern] = {**config, "type": name}
+        if name == "MemoryDataset" and set(config) <= _RUN_MEMORY_KEYS:
+            rewritten[pattern] = {**config, "type": RunMemoryDataset}
+        elif name != kind and "." not in name and name in kedro_io.__all__:
+            rewritten[pattern] = {**config, "type": getattr(kedro_io, name)}
         else:
             rewritten[pattern] = config
     return rewritten
+
+
+_RUN_MEMORY_KEYS = {"type", "copy_mode", "metadata"}
 
 
 def override_catalog(

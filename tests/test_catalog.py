@@ -34,6 +34,7 @@ from kedro_runtime import (
     is_fresh_per_run,
     override_catalog,
 )
+from kedro_runtime.memory import RunMemoryDataset
 
 VERSION_A = "2026-01-01T00.00.00.000Z"
 VERSION_B = "2026-01-02T00.00.00.000Z"
@@ -238,7 +239,8 @@ def test_everything_else_resolves_as_in_the_base(
     # Kedro's default runtime pattern, as a runner asks for it.
     assert "scratch" not in layer
     scratch = layer.get("scratch", fallback_to_runtime_pattern=True)
-    assert type(scratch) is MemoryDataset
+    assert type(scratch) is RunMemoryDataset  # a MemoryDataset: see memory.py
+    assert isinstance(scratch, MemoryDataset)
     layer.save("scratch", 5)
     assert layer.load("scratch") == 5
 
@@ -606,7 +608,7 @@ def test_a_subclass_default_runtime_pattern_is_honoured() -> None:
     payload = [1, 2]
     layer.save("scratch", payload)
 
-    assert type(scratch) is MemoryDataset
+    assert isinstance(scratch, MemoryDataset)
     assert layer.load("scratch") is payload
     assert "scratch" not in base
 
@@ -621,7 +623,7 @@ def test_shared_memory_catalog_class(base: DataCatalog) -> None:
     assert layer.load("memory") == [4]
     runtime = layer.get("scratch", fallback_to_runtime_pattern=True)
     assert type(runtime) is SharedMemoryDataset
-    assert type(override_catalog(base).get("scratch", True)) is MemoryDataset
+    assert type(override_catalog(base).get("scratch", True)) is RunMemoryDataset
     layer.validate_catalog()
     state.assert_unchanged()
 

@@ -132,6 +132,17 @@ headline:
 
 # --- recording -------------------------------------------------------------------
 
+# The one type that differs on purpose: a run's intermediate datasets are a
+# MemoryDataset subclass (kedro_runtime/memory.py, docs/guarantees.md).
+_OURS_FOR_KEDROS = {
+    "kedro_runtime.memory.RunMemoryDataset": "kedro.io.memory_dataset.MemoryDataset",
+    "RunMemoryDataset": "MemoryDataset",
+}
+
+
+def _kedro_type(name: str | None) -> str | None:
+    return _OURS_FOR_KEDROS.get(name or "", name)
+
 
 @dataclass
 class Normaliser:
@@ -159,10 +170,10 @@ class Normaliser:
             return (
                 "catalog",
                 type(value).__name__,
-                sorted((name, value.get_type(name)) for name in value.keys()),
+                sorted((name, _kedro_type(value.get_type(name))) for name in value),
             )
         if isinstance(value, AbstractDataset):
-            return ("dataset", type(value).__name__)
+            return ("dataset", _kedro_type(type(value).__name__))
         if isinstance(value, KedroContext):
             return (
                 "context",

@@ -415,10 +415,14 @@ def test_snapshot_describes_the_project(client: TestClient) -> None:
     assert "factor" in body["parameters"]
 
 
-def test_snapshot_params_resolve_catalog_paths(client: TestClient) -> None:
-    body = client.get("/snapshot", params={"params": "region=east"}).json()
+def test_snapshot_params_are_checked_as_a_runs_are(client: TestClient) -> None:
+    # The example project allows no catalog runtime param to callers.
+    snapshot = client.get("/snapshot", params={"params": "region=east"})
+    run = client.post("/run", json={"params": {"region": "east"}})
+    assert (snapshot.status_code, run.status_code) == (422, 422), snapshot.text
+    assert "'region'" in snapshot.json()["detail"][0]["msg"]
+    body = client.get("/snapshot", params={"params": "factor=3"}).json()
     assert body["status"] == "success"
-    assert body["datasets"]["summary"]["filepath"].endswith("summary_east.csv")
 
 
 @pytest.mark.parametrize(

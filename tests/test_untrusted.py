@@ -173,6 +173,19 @@ def test_an_entry_the_env_replaced_does_not_count(
             session.run(runtime_params={"region": "north"})
 
 
+def test_snapshot_params_resolve_catalog_paths_when_allowed(
+    make_project: Callable[..., Path],
+) -> None:
+    path = untrusted_project(make_project, allowed=["region"])
+    with TestClient(create_app(path, api_key="")) as client:
+        body = client.get("/snapshot", params={"params": "region=east"}).json()
+        assert body["status"] == "success"
+        assert body["datasets"]["summary"]["filepath"].endswith("summary_east.csv")
+        refused = client.get("/snapshot", params={"params": "creds=admin"})
+        assert refused.status_code == 422, refused.text
+        assert "'creds'" in refused.json()["detail"][0]["msg"]
+
+
 def test_a_param_that_selects_a_type_is_422_on_run_and_snapshot(
     make_project: Callable[..., Path],
 ) -> None:
