@@ -248,6 +248,34 @@ def _speed_targets(lean: dict[str, Any], add: Add) -> None:
         f"Kedro's SequentialRunner alone (bare runner) costs {floor:.2f} ms "
         f"= {floor / theirs:.2f} of the service session's overhead",
     )
+    if "kedro_runtime_preload" in p50:
+        _preload_targets(lean, p50, theirs, add)
+
+
+def _preload_targets(
+    lean: dict[str, Any], p50: dict[str, float], theirs: float, add: Add
+) -> None:
+    """The targets of the preloading issue: ``preload=True`` against both."""
+    preload = p50["kedro_runtime_preload"]
+    ours = preload - p50["direct"]
+    add(
+        "preload=True: overhead (warm p50 - direct p50) <= 1/4 of "
+        "KedroServiceSession's",
+        f"{ours:.2f} ms vs {theirs:.2f} ms = {ours / theirs:.2f}",
+        ours <= theirs / 4,
+    )
+    if "kedro_boot" not in p50:
+        return
+    hooks = lean["kedro_runtime_preload"].get("before_pipeline_run_per_run", 0)
+    ratio = preload / p50["kedro_boot"]
+    add(
+        "preload=True: p50 <= kedro-boot's (its artifacts preloaded), firing "
+        "per-run hooks",
+        f"{preload:.2f} ms vs {p50['kedro_boot']:.2f} ms = {ratio:.3f}x; "
+        f"before_pipeline_run per run: kedro-runtime {hooks:.0f}, kedro-boot "
+        f"{lean['kedro_boot'].get('before_pipeline_run_per_run', 0):.0f}",
+        ratio <= 1.0 and hooks >= 1,
+    )
 
 
 def _scale_targets(results: dict[str, Any], add: Add) -> None:

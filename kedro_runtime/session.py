@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +241,7 @@ class KedroSession(BuiltSession):
             run_id, hook_args = self._prepare(request)
             summary.started(run_id, hook_args["pipeline"])
             catalog, pipe = hook_args["catalog"], hook_args["pipeline"]
-            plan = file_plan(catalog, pipe, request.runtime_data)
+            plan = partial(file_plan, catalog, pipe, request.runtime_data)
             with self._files.claim(run_id, plan):
                 return self._execute(request, run_id, hook_args)
 

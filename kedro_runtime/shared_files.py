@@ -5,10 +5,10 @@ processes on one project would: two runs at once that save the same
 non-versioned path overwrite each other, and a run that reads a file while
 another writes it reads the other run's data or a half-written file.
 
-Before a run starts, the session works out, from the run's catalog config, the
-resolved paths of the non-versioned file datasets the run saves and loads
-(:func:`file_plan`), and claims them for the time of the run
-(:meth:`InFlightFiles.claim`). A run clashes with the runs in flight when it
+Before a run starts, the session claims, for the time of the run, the resolved
+paths (from the run's catalog config) of the non-versioned file datasets the run
+saves and loads (:func:`file_plan`, :meth:`InFlightFiles.claim`); the paths are
+worked out only when runs overlap, so a run alone pays nothing for it. A run clashes with the runs in flight when it
 would save a path one of them saves or loads, or load a path one of them saves.
 What happens then is the session's ``shared_files`` mode:
 
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +132,19 @@ def file_plan(
     return FilePlan(saves, loads)
 
 
+class _Plan:
+    """A run's :class:`FilePlan`, worked out on first use."""
+
+    def __init__(self, make: Callable[[], FilePlan]) -> None:
+        self._make = make
+        self._plan: FilePlan | None = None
+
+    def get(self) -> FilePlan:
+        if self._plan is None:
+            self._plan = self._make()
+        return self._plan
+
+
 class InFlightFiles:
     """The files the in-flight runs of one session save and load."""
 
@@ -142,16 +155,18 @@ class InFlightFiles:
             mode: One of :data:`MODES`.
         """
         self.mode = check_mode(mode)
+        # Guards _runs; a plan is worked out under it, on first use.
         self._changed = threading.Condition()
-        self._runs: dict[str, FilePlan] = {}
+        self._runs: dict[str, _Plan] = {}
 
     @contextmanager
-    def claim(self, run_id: str, plan: FilePlan) -> Iterator[None]:
+    def claim(self, run_id: str, plan_of: Callable[[], FilePlan]) -> Iterator[None]:
         """Hold a run's files for the time of the ``with`` block.
 
         Args:
             run_id: The run's id.
-            plan: What the run saves and loads.
+            plan_of: Works out what the run saves and loads; called only when
+                runs overlap (a run alone needs no plan), at most once.
 
         Yields:
             Nothing; the files are released when the block ends.
@@ -160,7 +175,7 @@ class InFlightFiles:
             SharedFileError: In ``"error"`` mode, if the run clashes with a run
                 in flight (before the block starts).
         """
-        self._take_turn(run_id, plan)
+        self._take_turn(run_id, _Plan(plan_of))
         try:
             yield
         finally:
@@ -168,7 +183,7 @@ class InFlightFiles:
                 del self._runs[run_id]
                 self._changed.notify_all()
 
-    def _take_turn(self, run_id: str, plan: FilePlan) -> None:
+    def _take_turn(self, run_id: str, plan: _Plan) -> None:
         """Register ``plan`` once it clashes with no run in flight.
 
         The warning is logged outside the lock: a logging handler is user code.
@@ -188,10 +203,14 @@ class InFlightFiles:
             logger.warning(_message(run_id, clashes, self.mode))
             warned = True
 
-    def _clashes(self, plan: FilePlan) -> list[tuple[str, str, str, str]]:
+    def _clashes(self, run: _Plan) -> list[tuple[str, str, str, str]]:
         """(dataset, path, what this run does, other run id) for each clash."""
-        found = []
-        for other_id, other in self._runs.items():
+        found: list[tuple[str, str, str, str]] = []
+        if not self._runs:
+            return found
+        plan = run.get()
+        for other_id, other_run in self._runs.items():
+            other = other_run.get()
             for path, name in plan.saves.items():
                 if path in other.saves or path in other.loads:
                     found.append((name, path, "saves", other_id))
