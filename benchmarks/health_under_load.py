@@ -39,6 +39,7 @@ def _free_port() -> int:
 
 _SERVER = """
 import sys
+import uvicorn
 from kedro_runtime.server import body, create_app
 project, port, mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 if sys.argv[4:] == ["plain"]:
