@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+import dask
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -41,19 +42,29 @@ headline:
 """
 
 PAUSE_PIPELINE = """\
+import os
 import time
 
 from kedro.pipeline import Pipeline, node
 
 
-def pause(headline: str, seconds: float) -> str:
+def pause(headline: str, seconds: float, die: bool) -> str:
+    if die:  # the worker process dies, as one killed or out of memory would
+        os._exit(1)
     time.sleep(seconds)
     return headline
 
 
 def create_pipeline(**kwargs):
     return Pipeline(
-        [node(pause, ["headline", "params:pause"], "final_headline", name="pause")]
+        [
+            node(
+                pause,
+                ["headline", "params:pause", "params:die"],
+                "final_headline",
+                name="pause",
+            )
+        ]
     )
 """
 
@@ -113,7 +124,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Any:
     (package / "__init__.py").write_text("from .pipeline import create_pipeline\n")
     (package / "pipeline.py").write_text(PAUSE_PIPELINE)
     with (path / "conf" / "base" / "parameters.yml").open("a") as file:
-        file.write("pause: 0.0\n")
+        file.write("pause: 0.0\ndie: false\n")
     add_sweep_env(path)
     bootstrap_project(path)
     yield path
@@ -300,6 +311,43 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_its_runs_retried(
     orphans = set(saved) - set(run_ids)
     assert orphans
     assert all(marker in saved[run_id] for run_id in orphans)
+
+
+def test_a_run_whose_workers_keep_dying_is_given_up_as_killed_worker(
+    project: Path, reference: Any
+) -> None:
+    """After ``allowed-failures`` deaths Dask gives the run up and its result says
+    so; the replaced worker then runs the next call's requests."""
+    requests: list[dict[str, Any]] = [
+        {"runtime_params": {"factor": 7.0}},
+        {"runtime_params": {"factor": 8.0}},
+    ]
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as own_client,
+    ):
+        # Alone in its call: a run on the worker when it dies counts the death
+        # too (Dask's rule), so a neighbour could be given up with it.
+        [dead] = run_many(
+            project,
+            [{"runtime_params": {"factor": 7.5, "die": True}}],
+            client=own_client,
+            env="sweep",
+            progress=False,
+        )
+        own_client.wait_for_workers(1, timeout=120)
+        after = run_many(
+            project, requests, client=own_client, env="sweep", progress=False
+        )
+    assert dead.error is not None
+    assert dead.error.type == "distributed.scheduler.KilledWorker", dead.error
+    assert "died while running it" in dead.error.message
+    assert (dead.index, dead.run_id, dead.outputs) == (0, None, {})
+    assert [r.error for r in after] == [None, None]
+    assert [r.outputs for r in after] == reference(requests)
 
 
 def test_requests_are_checked_before_anything_is_submitted() -> None:
