@@ -8,8 +8,9 @@ another writes it reads the other run's data or a half-written file.
 Before a run starts, the session claims, for the time of the run, the resolved
 paths (from the run's catalog config) of the non-versioned file datasets the run
 saves and loads (:func:`file_plan`, :meth:`InFlightFiles.claim`); the paths are
-worked out only when runs overlap, so a run alone pays nothing for it. A run clashes with the runs in flight when it
-would save a path one of them saves or loads, or load a path one of them saves.
+worked out only when runs overlap, so a run alone pays nothing for it. A run
+clashes with the runs in flight when it would save a path one of them saves or
+loads, or load a path one of them saves.
 What happens then is the session's ``shared_files`` mode:
 
 - ``"warn"`` (the session's default): a warning names the dataset, the path and
@@ -30,6 +31,7 @@ waits for it: start such runs on another session.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterator
@@ -132,19 +134,6 @@ def file_plan(
     return FilePlan(saves, loads)
 
 
-class _Plan:
-    """A run's :class:`FilePlan`, worked out on first use."""
-
-    def __init__(self, make: Callable[[], FilePlan]) -> None:
-        self._make = make
-        self._plan: FilePlan | None = None
-
-    def get(self) -> FilePlan:
-        if self._plan is None:
-            self._plan = self._make()
-        return self._plan
-
-
 class InFlightFiles:
     """The files the in-flight runs of one session save and load."""
 
@@ -155,9 +144,9 @@ class InFlightFiles:
             mode: One of :data:`MODES`.
         """
         self.mode = check_mode(mode)
-        # Guards _runs; a plan is worked out under it, on first use.
+        # Guards _runs: run id to its plan, worked out under it on first use.
         self._changed = threading.Condition()
-        self._runs: dict[str, _Plan] = {}
+        self._runs: dict[str, Callable[[], FilePlan]] = {}
 
     @contextmanager
     def claim(self, run_id: str, plan_of: Callable[[], FilePlan]) -> Iterator[None]:
@@ -175,7 +164,7 @@ class InFlightFiles:
             SharedFileError: In ``"error"`` mode, if the run clashes with a run
                 in flight (before the block starts).
         """
-        self._take_turn(run_id, _Plan(plan_of))
+        self._take_turn(run_id, functools.cache(plan_of))
         try:
             yield
         finally:
@@ -183,12 +172,12 @@ class InFlightFiles:
                 del self._runs[run_id]
                 self._changed.notify_all()
 
-    def _take_turn(self, run_id: str, plan: _Plan) -> None:
+    def _take_turn(self, run_id: str, plan: Callable[[], FilePlan]) -> None:
         """Register ``plan`` once it clashes with no run in flight.
 
         The warning is logged outside the lock: a logging handler is user code.
         """
-        warned = self.mode != "warn"
+        must_warn = self.mode == "warn"
         while True:
             with self._changed:
                 clashes = self._clashes(plan)
@@ -197,20 +186,20 @@ class InFlightFiles:
                     return
                 if self.mode == "error":
                     raise SharedFileError(_message(run_id, clashes, self.mode))
-                if warned:
+                if not must_warn:
                     self._changed.wait()
                     continue
             logger.warning(_message(run_id, clashes, self.mode))
-            warned = True
+            must_warn = False
 
-    def _clashes(self, run: _Plan) -> list[tuple[str, str, str, str]]:
+    def _clashes(self, run: Callable[[], FilePlan]) -> list[tuple[str, str, str, str]]:
         """(dataset, path, what this run does, other run id) for each clash."""
         found: list[tuple[str, str, str, str]] = []
         if not self._runs:
             return found
-        plan = run.get()
+        plan = run()
         for other_id, other_run in self._runs.items():
-            other = other_run.get()
+            other = other_run()
             for path, name in plan.saves.items():
                 if path in other.saves or path in other.loads:
                     found.append((name, path, "saves", other_id))
