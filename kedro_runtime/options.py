@@ -8,10 +8,12 @@ Each option is checked once, here, when ``create`` is called.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from . import preload as preloading
 from . import run_logging as logmode
@@ -56,17 +58,51 @@ class SessionOptions:
         """Check every option.
 
         Raises:
-            TypeError: If ``run_logging`` or ``shared_files`` is not a string.
+            TypeError: If ``untrusted_runtime_params`` or
+                ``strict_runtime_params`` is not a bool, or ``run_logging`` or
+                ``shared_files`` is not a string.
             PreloadTypeError: If ``preload`` is not a bool or a list of names.
             ValueError: If ``run_logging`` or ``shared_files`` is not one of
                 its values.
         """
         set_ = object.__setattr__
-        set_(self, "untrusted_runtime_params", bool(self.untrusted_runtime_params))
+        for name in ("untrusted_runtime_params", "strict_runtime_params"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise TypeError(
+                    f"`{name}` must be True or False, got {type(value).__name__} "
+                    f"{value!r}."
+                )
         set_(self, "run_logging", logmode.check_mode(self.run_logging))
-        set_(self, "strict_runtime_params", bool(self.strict_runtime_params))
         set_(self, "shared_files", files.check_mode(self.shared_files))
         set_(self, "preload", preloading.check_choice(self.preload))
+
+    @classmethod
+    def for_service(cls, **changes: Any) -> SessionOptions:
+        """The options of a session that serves callers: the server and Dask workers.
+
+        Untrusted runtime params, summary run logging, strict runtime params
+        (a typo is an error, not a log line) and ``shared_files="error"`` (a
+        run that would share a non-versioned file with a run in flight is
+        refused rather than overwrite or read another's data).
+
+        Args:
+            **changes: Fields to set otherwise, e.g. ``preload=True``.
+
+        Returns:
+            The options.
+
+        Raises:
+            TypeError: If a change names no field, or has the wrong type.
+            ValueError: If a change has a wrong value.
+        """
+        service = cls(
+            untrusted_runtime_params=True,
+            run_logging="summary",
+            strict_runtime_params=True,
+            shared_files="error",
+        )
+        return dataclasses.replace(service, **changes)
 
     @property
     def preload_choice(self) -> preloading.Choice:

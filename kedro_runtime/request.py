@@ -1,7 +1,8 @@
 """One run of a project, as a value: every argument of ``session.run``, checked once.
 
 :class:`RunRequest` is what ``KedroSession.run(...)`` builds from its arguments
-and hands to ``KedroSession.execute``; ``kedro run`` builds one from its options,
+and hands to ``KedroSession._run``; a service passes one as
+``session.run(request=...)``; ``kedro run`` builds one from its options,
 and a service or a worker process can build, keep or send one. It is frozen and
 picklable, so a request can travel to another process (see the class's notes on
 ``runtime_data`` and ``runner``).
@@ -101,7 +102,7 @@ class RunRequest:
     Example:
     ``` python
     request = RunRequest(tags=["pricing"], runtime_params={"model.alpha": 0.5})
-    result = session.execute(request)
+    result = session.run(request=request)
     ```
     """
 

@@ -1,13 +1,14 @@
 """A re-entrant ``KedroSession``: build once, run many times with data.
 
-Top-down: ``create``, then a run (``run`` makes a :class:`RunRequest`,
-``execute`` carries it out). What the session builds once (context, base
+Top-down: ``create``, then a run (``run`` makes a :class:`RunRequest`, or
+takes one, and ``_run`` carries it out). What the session builds once (context, base
 catalog, pipelines, preloaded data: ``load_context``, ``reload``, ``warm_up``)
 is its base class's, in ``built.py``. Locks: ``docs/design.md`` (Concurrency).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
 from functools import partial
@@ -72,11 +73,12 @@ class KedroSession(BuiltSession):
         conf_source: str | None = None,
         *,
         extra_params: Mapping[str, Any] | None = None,
-        untrusted_runtime_params: bool = False,
-        run_logging: str = "kedro",
-        strict_runtime_params: bool = False,
-        shared_files: str = "warn",
-        preload: bool | list[str] = False,
+        options: SessionOptions | None = None,
+        untrusted_runtime_params: bool | None = None,
+        run_logging: str | None = None,
+        strict_runtime_params: bool | None = None,
+        shared_files: str | None = None,
+        preload: bool | list[str] | None = None,
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -90,11 +92,14 @@ class KedroSession(BuiltSession):
                 of this session. Dotted keys (``"model.alpha"``) set nested values.
             conf_source: Path to a directory containing configuration.
             extra_params: Deprecated alias of ``runtime_params``.
-            untrusted_runtime_params: See :class:`SessionOptions`.
-            run_logging: See :class:`SessionOptions`.
-            strict_runtime_params: See :class:`SessionOptions`.
-            shared_files: See :class:`SessionOptions`.
-            preload: See :class:`SessionOptions`.
+            options: The session's options (default: ``SessionOptions()``); see
+                :class:`SessionOptions` and its preset
+                :meth:`SessionOptions.for_service`.
+            untrusted_runtime_params: Shortcut: sets this field of ``options``.
+            run_logging: Shortcut: sets this field of ``options``.
+            strict_runtime_params: Shortcut: sets this field of ``options``.
+            shared_files: Shortcut: sets this field of ``options``.
+            preload: Shortcut: sets this field of ``options``.
 
         Returns:
             A new session.
@@ -104,19 +109,28 @@ class KedroSession(BuiltSession):
                 are given, or a key is empty or clashes with another.
             RuntimeParamsTypeError: If they are not a mapping of names.
             TypeError: If ``env`` is not a string (Kedro would fail later, on
-                the first run, joining it to the configuration path), or
-                ``run_logging`` or ``shared_files`` is not a string.
+                the first run, joining it to the configuration path), ``options``
+                is not a ``SessionOptions``, or an option has the wrong type.
             PreloadTypeError: If ``preload`` is not a bool or a list of names.
             ValueError: If ``run_logging`` is not ``"kedro"`` or ``"summary"``,
                 or ``shared_files`` is not a mode.
         """
         check_env(env)
-        options = SessionOptions(
-            untrusted_runtime_params=untrusted_runtime_params,
-            run_logging=run_logging,
-            strict_runtime_params=strict_runtime_params,
-            shared_files=shared_files,
-            preload=preload,
+        if options is not None and not isinstance(options, SessionOptions):
+            raise TypeError(
+                f"`options` must be a kedro_runtime.SessionOptions, got "
+                f"{type(options).__name__}."
+            )
+        shortcuts: dict[str, Any] = {
+            "untrusted_runtime_params": untrusted_runtime_params,
+            "run_logging": run_logging,
+            "strict_runtime_params": strict_runtime_params,
+            "shared_files": shared_files,
+            "preload": preload,
+        }
+        options = dataclasses.replace(
+            options or SessionOptions(),
+            **{name: value for name, value in shortcuts.items() if value is not None},
         )
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
@@ -157,11 +171,14 @@ class KedroSession(BuiltSession):
         runtime_params: Mapping[str, Any] | None = None,
         extra_params: Mapping[str, Any] | None = None,
         run_id: str | None = None,
+        request: RunRequest | None = None,
     ) -> dict[str, Any]:
         """Run a pipeline; may be called any number of times, from many threads.
 
         Kedro's ``KedroSession.run`` arguments plus the keyword-only ones below,
-        made into a :class:`RunRequest` that :meth:`execute` carries out.
+        made into a :class:`RunRequest` that :meth:`_run` carries out. A caller
+        that holds a request already (a service, a worker) passes it as
+        ``request`` and no other argument.
 
         Args:
             pipeline_name: Deprecated by Kedro; use ``pipeline_names``.
@@ -181,14 +198,31 @@ class KedroSession(BuiltSession):
             runtime_params: See :class:`RunRequest`.
             extra_params: Deprecated alias of ``runtime_params``.
             run_id: See :class:`RunRequest`.
+            request: A whole run, made beforehand; no other argument may be
+                given with it.
 
         Returns:
             Every output of the run: dataset name to dataset (``.load()`` it).
 
         Raises:
             RuntimeParamsError: If ``runtime_params`` and ``extra_params`` are
-                both given; other errors: :class:`RunRequest`, :meth:`execute`.
+                both given; other errors: :class:`RunRequest`, :meth:`_run`.
+            TypeError: If ``request`` is not a :class:`RunRequest`, or is given
+                with another argument.
         """
+        if request is not None:
+            arguments = dict(locals())
+            given = [
+                name
+                for name, value in arguments.items()
+                if name not in ("self", "request") and value not in (None, False)
+            ]
+            if not isinstance(request, RunRequest) or given:
+                raise TypeError(
+                    f"`request` must be a kedro_runtime.RunRequest given alone; got "
+                    f"{type(request).__name__} with {given or 'nothing'} else."
+                )
+            return self._run(request)
         request = RunRequest(
             pipeline_names=pipeline_name_alias(pipeline_name, pipeline_names),
             tags=tags,
@@ -205,12 +239,13 @@ class KedroSession(BuiltSession):
             runtime_params=runtime_params_alias(runtime_params, extra_params, "run"),
             run_id=run_id,
         )
-        return self.execute(request)
+        return self._run(request)
 
-    def execute(self, request: RunRequest) -> dict[str, Any]:
+    def _run(self, request: RunRequest) -> dict[str, Any]:
         """Carry out one run; what :meth:`run` does once it has a request.
 
-        The input is checked (the context, pipelines and project are built on
+        The one step a subclass overrides to change how a run is carried out
+        (call ``super()._run(request)`` inside). The input is checked (the context, pipelines and project are built on
         first use) before the run id is reserved and a pipeline hook fires.
 
         Args:
@@ -243,9 +278,9 @@ class KedroSession(BuiltSession):
             catalog, pipe = hook_args["catalog"], hook_args["pipeline"]
             plan = partial(file_plan, catalog, pipe, request.runtime_data)
             with self._files.claim(run_id, plan):
-                return self._execute(request, run_id, hook_args)
+                return self._hooked_run(request, run_id, hook_args)
 
-    def _execute(
+    def _hooked_run(
         self, request: RunRequest, run_id: str, hook_args: dict[str, Any]
     ) -> dict[str, Any]:
         hook = self._hooks.hook

@@ -230,7 +230,7 @@ def test_execute_runs_a_request_as_run_does(
     request = RunRequest(
         runtime_data={"orders": orders}, runtime_params={"factor": 2}, run_id="r-1"
     )
-    executed = session.execute(pickle.loads(pickle.dumps(request)))
+    executed = session.run(request=pickle.loads(pickle.dumps(request)))
     ran = session.run(runtime_data={"orders": orders}, runtime_params={"factor": 2})
     assert sorted(executed) == sorted(ran)
     for name in ran:
