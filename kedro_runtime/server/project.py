@@ -22,6 +22,8 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
 from kedro.utils import load_obj
 
+from kedro_runtime import KedroRuntimeError
+
 from ..registry import registered_names
 from ..session import KedroSession
 from ..session_class import runtime_session_class
@@ -37,8 +39,12 @@ RUNNER_ALLOWLIST_SETTING = "RUNNER_MODULE_ALLOWLIST"
 """The ``settings.py`` name of the extra modules a request may take a runner from."""
 
 
-class RunnerNotAllowedError(ValueError):
+class RunnerNotAllowedError(KedroRuntimeError, ValueError):
     """A request named a runner the server does not run."""
+
+
+class PipelineNotServedError(KedroRuntimeError, ValueError):
+    """A request named a pipeline the server does not serve."""
 
 
 @dataclass(frozen=True)
@@ -315,12 +321,13 @@ class ServedProject:
             The names (``["__default__"]`` when none are given).
 
         Raises:
-            ValueError: If a name is not served, listing the served ones.
+            PipelineNotServedError: If a name is not served, listing the served
+                ones.
         """
         wanted = list(names or ["__default__"])
         unknown = [name for name in wanted if name not in self.pipelines]
         if unknown:
-            raise ValueError(
+            raise PipelineNotServedError(
                 f"Pipeline(s) {unknown} are not served here. Served pipelines: "
                 f"{sorted(self.pipelines)}."
             )
@@ -432,5 +439,5 @@ def _is_param(name: str) -> bool:
     return name == "parameters" or name.startswith("params:")
 
 
-class ServerStartError(RuntimeError):
+class ServerStartError(KedroRuntimeError, RuntimeError):
     """The project cannot be served as configured."""
