@@ -50,7 +50,6 @@ from kedro_runtime.dask import UnpicklableRuntimeDataError
 from kedro_runtime.server import (
     DecodeError,
     EncodeError,
-    PipelineNotServedError,
     RunnerNotAllowedError,
     ServerSettingsError,
     ServerStartError,
@@ -580,7 +579,6 @@ def test_every_error_class_derives_from_kedro_runtime_error_and_is_exported() ->
         (CatalogOverrideError("x"), DatasetError),
         (RunOptionError("x"), KedroCliError),
         (RunnerNotAllowedError("x"), ValueError),
-        (PipelineNotServedError("x"), ValueError),
         (ServerSettingsError("x"), ValueError),
         (ServerStartError("x"), RuntimeError),
         (DecodeError("orders", "x"), ValueError),

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from .codec import CodecError, DecodeError, EncodeError
     from .models import RunRequest
     from .project import (
-        PipelineNotServedError,
         RunnerNotAllowedError,
         ServedProject,
         ServerStartError,
@@ -31,7 +30,6 @@ __all__ = [
     "CodecError",
     "DecodeError",
     "EncodeError",
-    "PipelineNotServedError",
     "RunRequest",
     "RunnerNotAllowedError",
     "ServedProject",
@@ -49,7 +47,6 @@ _HOMES = {
     "DecodeError": ".codec",
     "EncodeError": ".codec",
     "RunRequest": ".models",
-    "PipelineNotServedError": ".project",
     "RunnerNotAllowedError": ".project",
     "ServedProject": ".project",
     "ServerStartError": ".project",

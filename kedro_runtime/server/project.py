@@ -43,10 +43,6 @@ class RunnerNotAllowedError(KedroRuntimeError, ValueError):
     """A request named a runner the server does not run."""
 
 
-class PipelineNotServedError(KedroRuntimeError, ValueError):
-    """A request named a pipeline the server does not serve."""
-
-
 @dataclass(frozen=True)
 class PipelineInfo:
     """What a client of one pipeline needs to know.
@@ -321,13 +317,12 @@ class ServedProject:
             The names (``["__default__"]`` when none are given).
 
         Raises:
-            PipelineNotServedError: If a name is not served, listing the served
-                ones.
+            ValueError: If a name is not served, listing the served ones.
         """
         wanted = list(names or ["__default__"])
         unknown = [name for name in wanted if name not in self.pipelines]
         if unknown:
-            raise PipelineNotServedError(
+            raise ValueError(
                 f"Pipeline(s) {unknown} are not served here. Served pipelines: "
                 f"{sorted(self.pipelines)}."
             )
