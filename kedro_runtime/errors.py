@@ -95,6 +95,14 @@ class SharedFileError(KedroRuntimeError, KedroSessionError, ValueError):
     """
 
 
+class SettingsError(KedroRuntimeError, ValueError):
+    """A kedro-runtime setting in the project's ``settings.py`` is not usable."""
+
+
+class SettingsTypeError(SettingsError, TypeError):
+    """A kedro-runtime setting in the project's ``settings.py`` has the wrong type."""
+
+
 class RunOptionError(KedroRuntimeError, KedroCliError):
     """Options of ``kedro run`` that cannot be used together, or a bad key.
 
