@@ -6,12 +6,19 @@ from __future__ import annotations
 from .catalog import as_dataset, is_fresh_per_run, override_catalog
 from .errors import (
     CatalogOverrideError,
+    KedroRuntimeError,
+    PreloadError,
+    PreloadTypeError,
     RunIdError,
     RunIdTypeError,
+    RunOptionError,
     RuntimeDataError,
     RuntimeDataTypeError,
     RuntimeParamsError,
     RuntimeParamsTypeError,
+    SettingsError,
+    SettingsTypeError,
+    SharedFileError,
     UnreadRuntimeParamsError,
     UntrustedParamsError,
     UntrustedParamsTypeError,
@@ -20,22 +27,27 @@ from .options import SessionOptions
 from .request import FILTERS, RunRequest
 from .run_id import generate_run_id
 from .session import KedroSession
-from .shared_files import SharedFileError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "FILTERS",
     "CatalogOverrideError",
+    "KedroRuntimeError",
     "KedroSession",
+    "PreloadError",
+    "PreloadTypeError",
     "RunIdError",
     "RunIdTypeError",
+    "RunOptionError",
     "RunRequest",
     "RuntimeDataError",
     "RuntimeDataTypeError",
     "RuntimeParamsError",
     "RuntimeParamsTypeError",
     "SessionOptions",
+    "SettingsError",
+    "SettingsTypeError",
     "SharedFileError",
     "UnreadRuntimeParamsError",
     "UntrustedParamsError",

@@ -48,13 +48,12 @@ from kedro.utils import load_obj
 
 from . import _kedro_private as private
 from .cli_options import (
-    RunOptionError,
     check_no_shared_keys,
     load_config_file,
     split_runtime_data,
     split_runtime_params,
 )
-from .errors import RuntimeDataError, RuntimeParamsError
+from .errors import RunOptionError, RuntimeDataError, RuntimeParamsError
 from .request import FILTERS
 from .session import KedroSession
 from .session_class import opted_in, runtime_session_class

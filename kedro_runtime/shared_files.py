@@ -39,9 +39,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from kedro.framework.session.abstract_session import KedroSessionError
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
+
+from .errors import SharedFileError
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +50,6 @@ MODES = ("warn", "wait", "error")
 """The values of the session option ``shared_files``."""
 
 _PATH_KEYS = ("filepath", "path")
-
-
-class SharedFileError(KedroSessionError, ValueError):
-    """A run would save (or read) a file that a run in flight saves.
-
-    Raised before the run starts by a session created with
-    ``shared_files="error"``.
-    """
 
 
 def check_mode(mode: Any) -> str:

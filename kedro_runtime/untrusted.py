@@ -29,7 +29,12 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from .errors import UntrustedParamsError, UntrustedParamsTypeError
+from .errors import (
+    SettingsError,
+    SettingsTypeError,
+    UntrustedParamsError,
+    UntrustedParamsTypeError,
+)
 from .parameters import leaves, touched_variables
 
 ALLOWLIST_SETTING = "ALLOWED_CATALOG_RUNTIME_PARAMS"
@@ -71,9 +76,9 @@ def check_untrusted_params(
             allowed one has a value its rule refuses.
         UntrustedParamsTypeError: If an allowed catalog runtime param is given
             something other than a string, number or boolean.
-        TypeError: If the project's ``ALLOWED_CATALOG_RUNTIME_PARAMS`` is not
-            a list of names or a mapping of names to patterns.
-        ValueError: If a pattern in it is not a valid regular expression.
+        SettingsTypeError: If the project's ``ALLOWED_CATALOG_RUNTIME_PARAMS``
+            is not a list of names or a mapping of names to patterns.
+        SettingsError: If a pattern in it is not a valid regular expression.
     """
     refuse_interpolations(run_params)
     rules = catalog_param_rules(allowed)
@@ -195,13 +200,13 @@ def catalog_param_rules(
         Path to compiled pattern, or to ``None`` for the one-segment rule.
 
     Raises:
-        TypeError: If ``allowed`` is a string, or not a list of names or a
-            mapping of names to patterns.
-        ValueError: If a pattern is not a valid regular expression.
+        SettingsTypeError: If ``allowed`` is a string, or not a list of names
+            or a mapping of names to patterns.
+        SettingsError: If a pattern is not a valid regular expression.
     """
     example = f"{ALLOWLIST_SETTING} = ['region'] or {{'region': r'[a-z]{{2,10}}'}}"
     if isinstance(allowed, str) or not isinstance(allowed, Iterable):
-        raise TypeError(
+        raise SettingsTypeError(
             f"settings.{ALLOWLIST_SETTING} must be a list of runtime param names "
             f"or a mapping of names to patterns, e.g. {example}; got "
             f"{type(allowed).__name__} {allowed!r}."
@@ -216,7 +221,7 @@ def catalog_param_rules(
         if not isinstance(name, str) or not (
             pattern is None or isinstance(pattern, str)
         ):
-            raise TypeError(
+            raise SettingsTypeError(
                 f"settings.{ALLOWLIST_SETTING} must name runtime params (str) and "
                 f"give each a pattern (str) or None, e.g. {example}; got "
                 f"{name!r}: {pattern!r}."
@@ -224,7 +229,7 @@ def catalog_param_rules(
         try:
             rules[name] = None if pattern is None else re.compile(pattern)
         except re.error as exc:
-            raise ValueError(
+            raise SettingsError(
                 f"settings.{ALLOWLIST_SETTING} gives '{name}' the pattern "
                 f"{pattern!r}, which is not a valid regular expression ({exc})."
             ) from exc

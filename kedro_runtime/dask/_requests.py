@@ -10,7 +10,8 @@ from typing import Any
 
 import cloudpickle
 
-from ..errors import RuntimeDataError
+from kedro_runtime import RuntimeDataError
+
 from ..request import RunRequest
 from ..session import KedroSession
 

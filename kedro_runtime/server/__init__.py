@@ -16,12 +16,25 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .app import create_app, served_project
+    from .codec import CodecError, DecodeError, EncodeError
     from .models import RunRequest
-    from .project import ServedProject, warm_session
+    from .project import (
+        RunnerNotAllowedError,
+        ServedProject,
+        ServerStartError,
+        warm_session,
+    )
+    from .settings import ServerSettingsError
 
 __all__ = [
+    "CodecError",
+    "DecodeError",
+    "EncodeError",
     "RunRequest",
+    "RunnerNotAllowedError",
     "ServedProject",
+    "ServerSettingsError",
+    "ServerStartError",
     "create_app",
     "served_project",
     "warm_session",
@@ -30,9 +43,15 @@ __all__ = [
 _HOMES = {
     "create_app": ".app",
     "served_project": ".app",
+    "CodecError": ".codec",
+    "DecodeError": ".codec",
+    "EncodeError": ".codec",
     "RunRequest": ".models",
+    "RunnerNotAllowedError": ".project",
     "ServedProject": ".project",
+    "ServerStartError": ".project",
     "warm_session": ".project",
+    "ServerSettingsError": ".settings",
 }
 
 

@@ -30,6 +30,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from kedro_runtime import KedroRuntimeError
+
 DataKind = Literal["pandas", "json"]
 """How a dataset's request data is decoded: to a DataFrame, or kept as JSON."""
 
@@ -40,7 +42,7 @@ _DATAFRAME_HINT = (
 )
 
 
-class CodecError(ValueError):
+class CodecError(KedroRuntimeError, ValueError):
     """A value that cannot cross the JSON boundary.
 
     Attributes:
@@ -216,11 +218,11 @@ def encode_outputs(values: Mapping[str, Any]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-class _FrameError(ValueError):
+class _FrameError(KedroRuntimeError, ValueError):
     """A DataFrame or Series that pandas cannot write as JSON."""
 
 
-class _Unencodable(TypeError):
+class _Unencodable(KedroRuntimeError, TypeError):
     def __init__(self, value: Any) -> None:
         super().__init__(type(value).__name__)
         self.type_name = f"{type(value).__module__}.{type(value).__qualname__}"

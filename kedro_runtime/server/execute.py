@@ -20,12 +20,17 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from kedro_runtime import (
+    KedroRuntimeError,
+    RuntimeDataError,
+    RuntimeParamsError,
+    SharedFileError,
+)
+
 from .. import _kedro_private as private
 from .. import registry
-from ..errors import RuntimeDataError, RuntimeParamsError
 from ..request import FILTERS
 from ..run_id import generate_run_id
-from ..shared_files import SharedFileError
 from .codec import DecodeError, EncodeError, encode_outputs
 from .models import (
     ErrorDetail,
@@ -91,7 +96,7 @@ def _problem(
     return SafeJSONResponse(body.model_dump(), status_code=status_code)
 
 
-class _Refused(Exception):
+class _Refused(KedroRuntimeError):
     """A request that cannot be used: answered with 422."""
 
     def __init__(self, kind: str, loc: list[str | int], message: str) -> None:

@@ -22,6 +22,8 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
 from kedro.utils import load_obj
 
+from kedro_runtime import KedroRuntimeError
+
 from ..registry import registered_names
 from ..session import KedroSession
 from ..session_class import runtime_session_class
@@ -37,7 +39,7 @@ RUNNER_ALLOWLIST_SETTING = "RUNNER_MODULE_ALLOWLIST"
 """The ``settings.py`` name of the extra modules a request may take a runner from."""
 
 
-class RunnerNotAllowedError(ValueError):
+class RunnerNotAllowedError(KedroRuntimeError, ValueError):
     """A request named a runner the server does not run."""
 
 
@@ -432,5 +434,5 @@ def _is_param(name: str) -> bool:
     return name == "parameters" or name.startswith("params:")
 
 
-class ServerStartError(RuntimeError):
+class ServerStartError(KedroRuntimeError, RuntimeError):
     """The project cannot be served as configured."""

@@ -19,7 +19,11 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .settings import DEFAULT_REQUEST_TIMEOUT, REQUEST_TIMEOUT_ENV
+from .settings import (
+    DEFAULT_REQUEST_TIMEOUT,
+    REQUEST_TIMEOUT_ENV,
+    ServerSettingsError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +38,7 @@ def request_timeout() -> float:
         ``$KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT``, or the default (60).
 
     Raises:
-        ValueError: If the variable is not a positive number of seconds.
+        ServerSettingsError: If the variable is not a positive number of seconds.
     """
     raw = os.environ.get(REQUEST_TIMEOUT_ENV) or str(DEFAULT_REQUEST_TIMEOUT)
     try:
@@ -42,7 +46,7 @@ def request_timeout() -> float:
     except ValueError:
         seconds = 0.0
     if not seconds > 0:
-        raise ValueError(
+        raise ServerSettingsError(
             f"{REQUEST_TIMEOUT_ENV} must be a positive number of seconds, got {raw!r}."
         )
     return seconds

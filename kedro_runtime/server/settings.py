@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kedro_runtime import KedroRuntimeError
+
 PROJECT_PATH_ENV = "KEDRO_PROJECT_PATH"
 """The Kedro project to serve (as for Kedro's server)."""
 ENV_ENV = "KEDRO_SERVER_ENV"
@@ -49,7 +51,7 @@ ENV_VARIABLES = (
 the command: it comes from the environment the command runs in)."""
 
 
-class ServerSettingsError(ValueError):
+class ServerSettingsError(KedroRuntimeError, ValueError):
     """A server setting that is missing or not usable."""
 
 
