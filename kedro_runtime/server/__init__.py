@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .app import create_app, served_project
-    from .models import RunRequest
+    from .models import RunBody
     from .project import ServedProject, warm_session
 
 __all__ = [
-    "RunRequest",
+    "RunBody",
     "ServedProject",
     "create_app",
     "served_project",
@@ -30,7 +30,7 @@ __all__ = [
 _HOMES = {
     "create_app": ".app",
     "served_project": ".app",
-    "RunRequest": ".models",
+    "RunBody": ".models",
     "ServedProject": ".project",
     "warm_session": ".project",
 }
