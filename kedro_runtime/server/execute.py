@@ -194,8 +194,7 @@ def run_request(
     """The run a request body asks for, as the one value the session runs.
 
     The one place that maps the body's fields to a run: the served project
-    checks the pipelines and makes the runner first, then the request checks
-    every other field.
+    checks the pipelines and makes the runner, the request checks the rest.
 
     Args:
         served: The started project.
@@ -204,20 +203,18 @@ def run_request(
         run_id: The id of this run.
 
     Returns:
-        The run, sent to ``session.run(request=...)`` as it is.
+        The run, for ``session.run(request=...)``.
 
     Raises:
         ValueError: If a pipeline is not served or the runner is not allowed
             (``RunnerNotAllowedError``).
-        RuntimeParamsError: If ``params`` are refused (see
-            :class:`kedro_runtime.RunRequest` for its other checks).
+        RuntimeParamsError: If a ``params`` key is empty or two clash once
+            nested (other checks: :class:`kedro_runtime.RunRequest`).
     """
-    pipelines = served.check_pipelines(body.pipeline_names)
-    runner = served.runner(body.runner, body.is_async)
     return RunRequest(
-        pipeline_names=pipelines,
+        pipeline_names=served.check_pipelines(body.pipeline_names),
         **{name: getattr(body, name) or None for name in FILTERS},
-        runner=runner,
+        runner=served.runner(body.runner, body.is_async),
         load_versions=body.load_versions,
         only_missing_outputs=body.only_missing_outputs,
         runtime_data=data or None,
