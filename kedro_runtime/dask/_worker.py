@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import pickle
 import threading
@@ -13,8 +14,7 @@ from typing import Any
 import cloudpickle
 from distributed import WorkerPlugin, get_worker
 
-from ..run_id import generate_run_id
-from ..session import KedroSession
+from .. import KedroSession, RunRequest, generate_run_id
 from ._results import RunError, RunResult
 
 logger = logging.getLogger(__name__)
@@ -105,13 +105,14 @@ def run_request(
 ) -> RunResult:
     """Run one request with the worker's warm session (a Dask task).
 
-    Every failure of the run is caught and reported in the result, so Dask
-    retries a task only when its worker dies.
+    The request runs as it was sent, with this attempt's own run id. Every
+    failure of the run is caught and reported in the result, so Dask retries
+    a task only when its worker dies.
 
     Args:
         plugin_name: Name of the worker's :class:`KedroSessionPlugin`.
         index: Position of the request.
-        payload: The request's pickled ``session.run`` keyword arguments.
+        payload: The pickled :class:`RunRequest`, without a ``run_id``.
         outputs: Names of the outputs to load, or None for all of the run's.
 
     Returns:
@@ -123,9 +124,10 @@ def run_request(
     try:
         plugin: KedroSessionPlugin = worker.plugins[plugin_name]  # type: ignore[assignment]
         session = plugin.session()
-        kwargs = cloudpickle.loads(payload)
+        request: RunRequest = cloudpickle.loads(payload)
+        attempt = dataclasses.replace(request, run_id=run_id)
         start = time.perf_counter()
-        returned = session.run(run_id=run_id, **kwargs)
+        returned = session.run(request=attempt)
         loaded = _load_outputs(returned, outputs)
     except Exception as exc:
         logger.warning("Run %s (request %d) failed: %s", run_id, index, exc)

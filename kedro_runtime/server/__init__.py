@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .app import create_app, served_project
     from .codec import CodecError, DecodeError, EncodeError
-    from .models import RunRequest
+    from .models import RunBody
     from .project import (
         RunnerNotAllowedError,
         ServedProject,
@@ -30,7 +30,7 @@ __all__ = [
     "CodecError",
     "DecodeError",
     "EncodeError",
-    "RunRequest",
+    "RunBody",
     "RunnerNotAllowedError",
     "ServedProject",
     "ServerSettingsError",
@@ -46,7 +46,7 @@ _HOMES = {
     "CodecError": ".codec",
     "DecodeError": ".codec",
     "EncodeError": ".codec",
-    "RunRequest": ".models",
+    "RunBody": ".models",
     "RunnerNotAllowedError": ".project",
     "ServedProject": ".project",
     "ServerStartError": ".project",

@@ -38,7 +38,7 @@ from .middleware import ApiKeyGuard, BodySizeLimit
 from .models import (
     HealthResponse,
     Problem,
-    RunRequest,
+    RunBody,
     RunResponse,
     SnapshotResponse,
 )
@@ -233,7 +233,7 @@ def _add_routes(app: FastAPI) -> None:
             503: NOT_STARTED,
         },
     )
-    def run(body: RunRequest) -> Response:
+    def run(body: RunBody) -> Response:
         """Run pipelines on the warm session, with the request's data and parameters.
 
         Answers `success` with the outputs asked for, or `failure` (still 200,
