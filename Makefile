@@ -26,6 +26,7 @@ lint: install-test
 	$(BIN)/ruff check kedro_runtime tests tests_plugins examples benchmarks features
 	$(BIN)/ruff format --check kedro_runtime tests tests_plugins
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: install-test
 	$(BIN)/pytest

@@ -4,6 +4,7 @@ with in-memory data and per-run parameters."""
 from __future__ import annotations
 
 from .catalog import as_dataset, is_fresh_per_run, override_catalog
+from .cli_options import parse_params
 from .errors import (
     CatalogOverrideError,
     RunIdError,
@@ -17,15 +18,17 @@ from .errors import (
     UntrustedParamsTypeError,
 )
 from .options import SessionOptions
-from .request import FILTERS, RunRequest
+from .registry import project_snapshot
+from .registry import registered_names as registered_pipeline_names
+from .request import RunRequest
 from .run_id import generate_run_id
 from .session import KedroSession
+from .session_class import runtime_session_class
 from .shared_files import SharedFileError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "FILTERS",
     "CatalogOverrideError",
     "KedroSession",
     "RunIdError",
@@ -44,4 +47,8 @@ __all__ = [
     "generate_run_id",
     "is_fresh_per_run",
     "override_catalog",
+    "parse_params",
+    "project_snapshot",
+    "registered_pipeline_names",
+    "runtime_session_class",
 ]

@@ -27,7 +27,7 @@ from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset
 from pydantic import BaseModel
 
-from kedro_runtime import KedroSession, RuntimeParamsError
+from kedro_runtime import KedroSession, RuntimeParamsError, parse_params
 from kedro_runtime.server import warm_session
 from kedro_runtime.server.cli import commands
 from kedro_runtime.server.codec import (
@@ -38,7 +38,7 @@ from kedro_runtime.server.codec import (
     encode_output,
     encode_outputs,
 )
-from kedro_runtime.server.execute import parse_params, redact
+from kedro_runtime.server.execute import redact
 from kedro_runtime.server.project import ServerStartError, _data_kind
 from kedro_runtime.server.protocol import request_timeout
 from kedro_runtime.server.settings import (

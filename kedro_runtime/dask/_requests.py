@@ -10,9 +10,7 @@ from typing import Any
 
 import cloudpickle
 
-from ..errors import RuntimeDataError
-from ..request import RunRequest
-from ..session import KedroSession
+from kedro_runtime import KedroSession, RunRequest, RuntimeDataError
 
 #: Keyword arguments of ``KedroSession.run`` that a request may give.
 RUN_KEYWORDS: frozenset[str] = frozenset(

@@ -13,8 +13,8 @@ from typing import Any
 import cloudpickle
 from distributed import WorkerPlugin, get_worker
 
-from ..run_id import generate_run_id
-from ..session import KedroSession
+from kedro_runtime import KedroSession, generate_run_id
+
 from ._results import RunError, RunResult
 
 logger = logging.getLogger(__name__)

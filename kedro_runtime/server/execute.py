@@ -14,18 +14,23 @@ import time
 import traceback
 from typing import Any
 
-import click
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from .. import _kedro_private as private
-from .. import registry
-from ..errors import RuntimeDataError, RuntimeParamsError
-from ..request import FILTERS
-from ..run_id import generate_run_id
-from ..shared_files import SharedFileError
+from kedro_runtime import (
+    RunRequest as CoreRunRequest,
+)
+from kedro_runtime import (
+    RuntimeDataError,
+    RuntimeParamsError,
+    SharedFileError,
+    generate_run_id,
+    parse_params,
+    project_snapshot,
+)
+
 from .codec import DecodeError, EncodeError, encode_outputs
 from .models import (
     ErrorDetail,
@@ -204,7 +209,7 @@ def run_arguments(
     Raises:
         ValueError: If a pipeline is not served or the runner is not allowed.
     """
-    filters = {name: getattr(body, name) or None for name in FILTERS}
+    filters = {name: getattr(body, name) or None for name in CoreRunRequest().filters}
     return {
         "pipeline_names": served.check_pipelines(body.pipeline_names),
         **filters,
@@ -266,7 +271,7 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
     except (ValueError, RuntimeParamsError) as exc:
         return _problem("params", ["query", "params"], str(exc))
     try:
-        snap = registry.project_snapshot(
+        snap = project_snapshot(
             served.metadata, served.env, served.conf_source, runtime_params
         )
     except Exception as exc:
@@ -285,37 +290,6 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
         parameters=snap.parameters,
     )
     return SafeJSONResponse(success.model_dump(mode="json"))
-
-
-def parse_params(value: str) -> dict[str, Any]:
-    """Parse ``key=value,a.b=2`` as ``kedro run --params`` does.
-
-    Args:
-        value: The items.
-
-    Returns:
-        The parameters, nested at dots, with typed values.
-
-    Raises:
-        ValueError: If an item is not ``key=value`` or a value cannot be parsed.
-    """
-    option = click.Option(["--params"])
-    context = click.Context(click.Command("snapshot", params=[option]))
-    try:
-        parsed = private.split_params(context, option, value)
-    except click.ClickException as exc:
-        raise _invalid_params(value, exc.format_message()) from exc
-    except Exception as exc:  # a value YAML or OmegaConf cannot parse
-        reason = " ".join(str(exc).split())
-        raise _invalid_params(value, f"a value cannot be parsed ({reason}).") from exc
-    return dict(parsed or {})
-
-
-def _invalid_params(value: str, reason: str) -> ValueError:
-    return ValueError(
-        f"Invalid 'params' value '{value}': {reason} Send key=value items separated "
-        f"by commas, e.g. 'version=02,model.lr=0.01'."
-    )
 
 
 def redact(text: str) -> str:

@@ -22,9 +22,12 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
 from kedro.utils import load_obj
 
-from ..registry import registered_names
-from ..session import KedroSession
-from ..session_class import runtime_session_class
+from kedro_runtime import (
+    KedroSession,
+    registered_pipeline_names,
+    runtime_session_class,
+)
+
 from .codec import DataKind, dataset_kind, decode_value
 
 logger = logging.getLogger(__name__)
@@ -381,7 +384,7 @@ class ServedProject:
 def _registered_names() -> list[str]:
     """Every registered pipeline name, ``__default__`` first."""
     try:
-        names = registered_names()
+        names = registered_pipeline_names()
     except Exception as exc:
         raise ServerStartError(
             f"Cannot list the project's pipelines: register_pipelines() failed "
