@@ -18,6 +18,7 @@ from .errors import (
     UntrustedParamsTypeError,
 )
 from .options import SessionOptions
+from .parameters import is_param
 from .registry import project_snapshot
 from .registry import registered_names as registered_pipeline_names
 from .request import RunRequest
@@ -46,6 +47,7 @@ __all__ = [
     "as_dataset",
     "generate_run_id",
     "is_fresh_per_run",
+    "is_param",
     "override_catalog",
     "parse_params",
     "project_snapshot",

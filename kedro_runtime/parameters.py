@@ -292,3 +292,15 @@ def touched_variables(params: Mapping[str, Any], variables: Iterable[str]) -> se
                 touched.add(variable)
                 break
     return touched
+
+
+def is_param(name: str) -> bool:
+    """Whether ``name`` is a parameter dataset (``parameters``, ``params:...``).
+
+    Args:
+        name: A dataset name.
+
+    Returns:
+        True for ``parameters`` and every ``params:`` name.
+    """
+    return name == "parameters" or name.startswith("params:")

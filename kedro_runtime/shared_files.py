@@ -43,6 +43,8 @@ from kedro.framework.session.abstract_session import KedroSessionError
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
+from .parameters import is_param
+
 logger = logging.getLogger(__name__)
 
 MODES = ("warn", "wait", "error")
@@ -126,7 +128,7 @@ def file_plan(
     for node in pipeline.nodes:
         for names, paths in ((node.outputs, saves), (node.inputs, loads)):
             for name in names:
-                if name in injected or name.startswith("params:"):
+                if name in injected or is_param(name):
                     continue
                 path = _file_path(catalog, name)
                 if path is not None:

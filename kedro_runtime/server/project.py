@@ -24,6 +24,7 @@ from kedro.utils import load_obj
 
 from kedro_runtime import (
     KedroSession,
+    is_param,
     registered_pipeline_names,
     runtime_session_class,
 )
@@ -76,14 +77,14 @@ class PipelineInfo:
             Its description.
         """
         params = sorted(
-            n.removeprefix("params:") for n in pipeline.inputs() if _is_param(n)
+            n.removeprefix("params:") for n in pipeline.inputs() if is_param(n)
         )
         return cls(
             name=name,
-            inputs=tuple(sorted(n for n in pipeline.inputs() if not _is_param(n))),
+            inputs=tuple(sorted(n for n in pipeline.inputs() if not is_param(n))),
             outputs=tuple(sorted(pipeline.outputs())),
             parameters=tuple(params),
-            datasets=frozenset(n for n in pipeline.datasets() if not _is_param(n)),
+            datasets=frozenset(n for n in pipeline.datasets() if not is_param(n)),
         )
 
 
@@ -429,10 +430,6 @@ def _declared_type(catalog: CatalogProtocol, name: str) -> type | None:
     if name in catalog:
         return type(catalog.get(name))
     return None
-
-
-def _is_param(name: str) -> bool:
-    return name == "parameters" or name.startswith("params:")
 
 
 class ServerStartError(RuntimeError):
