@@ -12,8 +12,8 @@ Kedro's own) and adds:
 - ``--max-request-bytes N``: the largest request body accepted.
 - ``--request-timeout S``: seconds a client has to send its request body.
 
-The API key comes from the ``KEDRO_RUNTIME_SERVER_API_KEY`` environment variable, never
-from the command line (where other users of the machine could read it).
+The API key comes from the ``KEDRO_RUNTIME_SERVER_API_KEY`` environment variable,
+never from the command line (where other users of the machine could read it).
 """
 
 from __future__ import annotations
@@ -139,7 +139,8 @@ def start(metadata: ProjectMetadata, /, **options: Any) -> None:
       GET  /snapshot  - Describe the project
 
     \b
-    Set KEDRO_RUNTIME_SERVER_API_KEY to require an API key on every endpoint but /health.
+    Set KEDRO_RUNTIME_SERVER_API_KEY to require an API key on every endpoint
+    but /health.
 
     \b
     Examples:
