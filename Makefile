@@ -59,4 +59,4 @@ docs: $(BIN)/python
 	$(BIN)/mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) $(PLUGINS_VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache site
+	rm -rf $(VENV) $(PLUGINS_VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache site
