@@ -100,12 +100,10 @@ def create_app(
     """Create the FastAPI app that serves a Kedro project from one warm session.
 
     The app's lifespan bootstraps the project, creates a kedro-runtime session
-    (with ``untrusted_runtime_params=True``) and warms up every served
-    pipeline before the app takes requests, and closes the session at
-    shutdown. Each process that serves the app (each uvicorn worker) gets its
-    own session. When you mount the app in another FastAPI app, enter its
-    lifespan from yours (see ``docs/serving.md``): Starlette does not run the
-    lifespan of mounted apps.
+    (``untrusted_runtime_params=True``), warms up every served pipeline before
+    the app takes requests, and closes the session at shutdown; each process
+    (each uvicorn worker) gets its own. Starlette does not run the lifespan of
+    mounted apps: mounted in another app, enter it from yours (docs/serving.md).
 
     Every argument left out is read from an environment variable (see
     :mod:`kedro_runtime.server.settings`), so that ``uvicorn --factory`` and
@@ -156,6 +154,13 @@ def create_app(
     app.state.server_settings = settings
     app.state.served = None
     app.add_exception_handler(RequestValidationError, refuse_invalid_request)
+    _add_middleware(app, settings)
+    _add_routes(app)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: ServerSettings) -> None:
+    """The body limits, then the API key guard (outermost) if there is a key."""
     app.add_middleware(
         BodyLimits,
         max_bytes=settings.max_request_bytes,
@@ -163,8 +168,6 @@ def create_app(
     )
     if settings.api_key:
         app.add_middleware(ApiKeyGuard, api_key=settings.api_key)
-    _add_routes(app)
-    return app
 
 
 @asynccontextmanager

@@ -138,18 +138,6 @@ class ServerSettings:
                 f"The project folder '{path}' does not exist. Pass project_path, or "
                 f"set {PROJECT_PATH_ENV}, or start the server in the project folder."
             )
-        if pipelines is None and environ.get(PIPELINES_ENV):
-            pipelines = environ[PIPELINES_ENV].split(",")
-        names = (
-            None
-            if pipelines is None
-            else tuple(dict.fromkeys(n.strip() for n in pipelines if n.strip()))
-        )
-        if names is not None and not names:
-            raise ServerSettingsError(
-                "No pipeline to serve: name at least one, or leave `pipelines` out "
-                "to serve every registered pipeline."
-            )
         key = _api_key(environ) if api_key is None else api_key
         return cls(
             project_path=path,
@@ -159,7 +147,7 @@ class ServerSettings:
                 if conf_source is not None
                 else environ.get(CONF_SOURCE_ENV) or None
             ),
-            pipelines=names,
+            pipelines=_pipelines(pipelines, environ),
             max_request_bytes=_max_request_bytes(max_request_bytes, environ),
             api_key=key or None,
             preload=(
@@ -170,6 +158,22 @@ class ServerSettings:
             ),
             request_timeout=_request_timeout(request_timeout, environ),
         )
+
+
+def _pipelines(
+    given: Sequence[str] | None, environ: Mapping[str, str]
+) -> tuple[str, ...] | None:
+    if given is None and environ.get(PIPELINES_ENV):
+        given = environ[PIPELINES_ENV].split(",")
+    if given is None:
+        return None
+    names = tuple(dict.fromkeys(n.strip() for n in given if n.strip()))
+    if not names:
+        raise ServerSettingsError(
+            "No pipeline to serve: name at least one, or leave `pipelines` out "
+            "to serve every registered pipeline."
+        )
+    return names
 
 
 def _max_request_bytes(given: int | None, environ: Mapping[str, str]) -> int:
