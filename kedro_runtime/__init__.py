@@ -4,7 +4,6 @@ with in-memory data and per-run parameters."""
 from __future__ import annotations
 
 from .catalog import as_dataset, is_fresh_per_run, override_catalog
-from .cli_options import parse_params
 from .errors import (
     CatalogOverrideError,
     RunIdError,
@@ -18,7 +17,7 @@ from .errors import (
     UntrustedParamsTypeError,
 )
 from .options import SessionOptions
-from .parameters import is_param
+from .parameters import is_param, parse_params
 from .registry import project_snapshot
 from .registry import registered_names as registered_pipeline_names
 from .request import RunRequest
