@@ -24,14 +24,17 @@ from .errors import (
     UntrustedParamsTypeError,
 )
 from .options import SessionOptions
-from .request import FILTERS, RunRequest
+from .parameters import is_param, parse_params
+from .registry import project_snapshot
+from .registry import registered_names as registered_pipeline_names
+from .request import RunRequest
 from .run_id import generate_run_id
 from .session import KedroSession
+from .session_class import runtime_session_class
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "FILTERS",
     "CatalogOverrideError",
     "KedroRuntimeError",
     "KedroSession",
@@ -55,5 +58,10 @@ __all__ = [
     "as_dataset",
     "generate_run_id",
     "is_fresh_per_run",
+    "is_param",
     "override_catalog",
+    "parse_params",
+    "project_snapshot",
+    "registered_pipeline_names",
+    "runtime_session_class",
 ]

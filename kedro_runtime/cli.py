@@ -54,6 +54,7 @@ from .cli_options import (
     split_runtime_params,
 )
 from .errors import RunOptionError, RuntimeDataError, RuntimeParamsError
+from .parameters import is_param
 from .request import FILTERS
 from .session import KedroSession
 from .session_class import opted_in, runtime_session_class
@@ -298,7 +299,7 @@ def runtime_datasets(
     )
     datasets: dict[str, AbstractDataset] = {}
     for name, path in paths.items():
-        if name == "parameters" or name.startswith("params:"):
+        if is_param(name):
             raise _data_error(
                 f"'{name}' is a parameter, not a dataset: set parameters with "
                 f"--runtime-params."

@@ -6,9 +6,11 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+import click
 from kedro.validation.utils import get_typed_fields
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from . import _kedro_private as private
 from .errors import RuntimeParamsError, RuntimeParamsTypeError
 
 _RUNTIME_PARAMS_VARIABLE = re.compile(r"\$\{\s*runtime_params:\s*([^,}\s]+)")
@@ -292,3 +294,54 @@ def touched_variables(params: Mapping[str, Any], variables: Iterable[str]) -> se
                 touched.add(variable)
                 break
     return touched
+
+
+def is_param(name: str) -> bool:
+    """Whether ``name`` is a parameter dataset (``parameters``, ``params:...``).
+
+    Args:
+        name: A dataset name.
+
+    Returns:
+        True for ``parameters`` and every ``params:`` name.
+    """
+    return name == "parameters" or name.startswith("params:")
+
+
+def parse_params(value: str) -> dict[str, Any]:
+    """Parse ``key=value,a.b=2`` as ``kedro run --params`` does.
+
+    For a service that takes parameters as text (the server's
+    ``GET /snapshot?params=...``).
+
+    Args:
+        value: The items.
+
+    Returns:
+        The parameters, nested at dots, with typed values.
+
+    Raises:
+        ValueError: If an item is not ``key=value`` or a value cannot be parsed.
+
+    Example:
+    ``` python
+    assert parse_params("a=1,b.c=x") == {"a": 1, "b": {"c": "x"}}
+    ```
+    """
+    option = click.Option(["--params"])
+    context = click.Context(click.Command("params", params=[option]))
+    try:
+        parsed = private.split_params(context, option, value)
+    except click.ClickException as exc:
+        raise _invalid_params(value, exc.format_message()) from exc
+    except Exception as exc:  # a value YAML or OmegaConf cannot parse
+        reason = " ".join(str(exc).split())
+        raise _invalid_params(value, f"a value cannot be parsed ({reason}).") from exc
+    return dict(parsed or {})
+
+
+def _invalid_params(value: str, reason: str) -> ValueError:
+    return ValueError(
+        f"Invalid 'params' value '{value}': {reason} Send key=value items separated "
+        f"by commas, e.g. 'version=02,model.lr=0.01'."
+    )

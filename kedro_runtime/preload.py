@@ -30,7 +30,7 @@ from pluggy import PluginManager
 
 from . import _kedro_private as private
 from .errors import PreloadError, PreloadTypeError
-from .inject import is_param
+from .parameters import is_param
 from .registry import registered_names
 
 logger = logging.getLogger(__name__)

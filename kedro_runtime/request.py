@@ -130,7 +130,7 @@ class RunRequest:
         self._set("pipeline_names", as_names(self.pipeline_names, "pipeline_names"))
         for name in FILTERS:
             self._set(name, as_names(getattr(self, name), name))
-        self._set("load_versions", check_load_versions(self.load_versions))
+        self._set("load_versions", check_load_versions_type(self.load_versions))
         self._set("runtime_data", check_runtime_data_type(self.runtime_data))
         if self.run_id is not None:
             try:
@@ -237,7 +237,7 @@ def check_runner(runner: Any) -> AbstractRunner | None:
     )
 
 
-def check_load_versions(load_versions: Any) -> dict[str, str] | None:
+def check_load_versions_type(load_versions: Any) -> dict[str, str] | None:
     """A copy of ``load_versions`` if it maps dataset names to version strings.
 
     Raises:

@@ -43,6 +43,7 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
 from .errors import SharedFileError
+from .parameters import is_param
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def file_plan(
     for node in pipeline.nodes:
         for names, paths in ((node.outputs, saves), (node.inputs, loads)):
             for name in names:
-                if name in injected or name.startswith("params:"):
+                if name in injected or is_param(name):
                     continue
                 path = _file_path(catalog, name)
                 if path is not None:

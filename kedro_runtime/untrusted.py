@@ -36,6 +36,7 @@ from .errors import (
     UntrustedParamsTypeError,
 )
 from .parameters import leaves, touched_variables
+from .request import short_repr
 
 ALLOWLIST_SETTING = "ALLOWED_CATALOG_RUNTIME_PARAMS"
 """The ``settings.py`` name of the runtime params untrusted callers may use in
@@ -101,7 +102,7 @@ def check_untrusted_params(
                 raise UntrustedParamsTypeError(
                     f"Runtime param '{variable}' is read by catalog or credentials "
                     f"config, but '{where}' is {type(given_value).__name__} "
-                    f"{_short(given_value)}, not a mapping that holds it."
+                    f"{short_repr(given_value)}, not a mapping that holds it."
                 )
             check_catalog_value(variable, given_value, rules)
 
@@ -267,7 +268,7 @@ def check_catalog_value(
         raise UntrustedParamsTypeError(
             f"Runtime param '{variable}' is read by catalog or credentials config, "
             f"so it must be one string, number or boolean that must {rule}; got "
-            f"{type(value).__name__} {_short(value)}. Leave it out to use the "
+            f"{type(value).__name__} {short_repr(value)}. Leave it out to use the "
             f"config's default."
         )
     text = str(value)
@@ -282,7 +283,7 @@ def check_catalog_value(
         advice = ""
     if problem is not None:
         raise UntrustedParamsError(
-            f"Runtime param '{variable}' = {_short(value)} is refused ({problem}): "
+            f"Runtime param '{variable}' = {short_repr(value)} is refused ({problem}): "
             f"a value catalog or credentials config reads must {rule}.{advice}"
         )
 
@@ -318,8 +319,3 @@ def _value_at(params: Mapping[str, Any], variable: str) -> tuple[str, Any] | Non
             return None
         node = node[part]
     return variable, node
-
-
-def _short(value: object, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}..."

@@ -9,7 +9,7 @@ from dataclasses import fields
 
 import cloudpickle
 
-from .. import RunRequest, RuntimeDataError
+from kedro_runtime import RunRequest, RuntimeDataError
 
 #: The keys a mapping request may give: the fields of ``RunRequest``.
 REQUEST_KEYS: frozenset[str] = frozenset(field.name for field in fields(RunRequest))

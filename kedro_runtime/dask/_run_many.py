@@ -22,8 +22,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from ..preload import check_choice
-from ..request import as_names
+from kedro_runtime import SessionOptions
+
 from ._requests import as_request, serialise
 from ._results import RunError, RunResult
 from ._worker import (
@@ -87,7 +87,7 @@ def run_many(
             ``RunRequest``, a wrong value, or a ``run_id``.
     """
     outputs = _check_outputs(outputs)
-    preload = check_choice(preload)
+    preload = SessionOptions(preload=preload).preload_choice
     payloads = [
         serialise(as_request(request, index), index)
         for index, request in enumerate(requests)
@@ -118,8 +118,16 @@ def run_many(
 
 
 def _check_outputs(outputs: Iterable[str] | None) -> list[str] | None:
-    names = as_names(outputs, "outputs")
-    return None if names is None else list(names)
+    if outputs is None:
+        return None
+    one = isinstance(outputs, str) or not isinstance(outputs, Iterable)
+    names: list[Any] = [outputs] if one else list(outputs)
+    if one or not all(isinstance(name, str) for name in names):
+        raise TypeError(
+            f"`outputs` must be a list of names (str), e.g. outputs=['a'], "
+            f"got {outputs!r:.80}."
+        )
+    return names
 
 
 @contextmanager

@@ -14,7 +14,8 @@ from typing import Any
 import cloudpickle
 from distributed import WorkerPlugin, get_worker
 
-from .. import KedroSession, RunRequest, generate_run_id
+from kedro_runtime import KedroSession, RunRequest, generate_run_id
+
 from ._results import RunError, RunResult
 
 logger = logging.getLogger(__name__)

@@ -117,7 +117,7 @@ def _decode_frame(name: str, value: Any) -> Any:
             raise DecodeError(
                 name,
                 f"'{name}' is a pandas dataset, but its records hold "
-                f"{_json_type(bad)} {_short(bad)} where an object (one row) was "
+                f"{_json_type(bad)} {_short_json(bad)} where an object (one row) was "
                 f"expected. {_DATAFRAME_HINT}",
             )
         try:
@@ -133,7 +133,7 @@ def _decode_frame(name: str, value: Any) -> Any:
                 raise DecodeError(
                     name,
                     f"'{name}' is a pandas dataset, but its column '{column}' is "
-                    f"{_json_type(cells)} {_short(cells)}, not a list of values. "
+                    f"{_json_type(cells)} {_short_json(cells)}, not a list of values. "
                     f"{_DATAFRAME_HINT}",
                 )
             lengths[column] = len(cells)
@@ -152,7 +152,7 @@ def _decode_frame(name: str, value: Any) -> Any:
     raise DecodeError(
         name,
         f"'{name}' is a pandas dataset, but the request sent {_json_type(value)} "
-        f"{_short(value)}. {_DATAFRAME_HINT}",
+        f"{_short_json(value)}. {_DATAFRAME_HINT}",
     )
 
 
@@ -302,6 +302,6 @@ def _json_type(value: Any) -> str:
     return "an object"
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def _short_json(value: Any, limit: int = 60) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."

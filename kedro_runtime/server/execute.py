@@ -14,23 +14,22 @@ import time
 import traceback
 from typing import Any
 
-import click
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from .. import (
-    FILTERS,
+from kedro_runtime import (
     KedroRuntimeError,
     RunRequest,
     RuntimeDataError,
     RuntimeParamsError,
     SharedFileError,
     generate_run_id,
-    registry,
+    parse_params,
+    project_snapshot,
 )
-from .. import _kedro_private as private
+
 from .codec import DecodeError, EncodeError, encode_outputs
 from .models import (
     ErrorDetail,
@@ -214,7 +213,7 @@ def run_request(
     """
     return RunRequest(
         pipeline_names=served.check_pipelines(body.pipeline_names),
-        **{name: getattr(body, name) or None for name in FILTERS},
+        **{name: getattr(body, name) or None for name in RunRequest().filters},
         runner=served.runner(body.runner, body.is_async),
         load_versions=body.load_versions,
         only_missing_outputs=body.only_missing_outputs,
@@ -273,7 +272,7 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
     except (ValueError, RuntimeParamsError) as exc:
         return _problem("params", ["query", "params"], str(exc))
     try:
-        snap = registry.project_snapshot(
+        snap = project_snapshot(
             served.metadata, served.env, served.conf_source, runtime_params
         )
     except Exception as exc:
@@ -292,37 +291,6 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
         parameters=snap.parameters,
     )
     return SafeJSONResponse(success.model_dump(mode="json"))
-
-
-def parse_params(value: str) -> dict[str, Any]:
-    """Parse ``key=value,a.b=2`` as ``kedro run --params`` does.
-
-    Args:
-        value: The items.
-
-    Returns:
-        The parameters, nested at dots, with typed values.
-
-    Raises:
-        ValueError: If an item is not ``key=value`` or a value cannot be parsed.
-    """
-    option = click.Option(["--params"])
-    context = click.Context(click.Command("snapshot", params=[option]))
-    try:
-        parsed = private.split_params(context, option, value)
-    except click.ClickException as exc:
-        raise _invalid_params(value, exc.format_message()) from exc
-    except Exception as exc:  # a value YAML or OmegaConf cannot parse
-        reason = " ".join(str(exc).split())
-        raise _invalid_params(value, f"a value cannot be parsed ({reason}).") from exc
-    return dict(parsed or {})
-
-
-def _invalid_params(value: str, reason: str) -> ValueError:
-    return ValueError(
-        f"Invalid 'params' value '{value}': {reason} Send key=value items separated "
-        f"by commas, e.g. 'version=02,model.lr=0.01'."
-    )
 
 
 def redact(text: str) -> str:

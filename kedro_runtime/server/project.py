@@ -22,11 +22,14 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
 from kedro.utils import load_obj
 
-from kedro_runtime import KedroRuntimeError
+from kedro_runtime import (
+    KedroRuntimeError,
+    KedroSession,
+    is_param,
+    registered_pipeline_names,
+    runtime_session_class,
+)
 
-from ..registry import registered_names
-from ..session import KedroSession
-from ..session_class import runtime_session_class
 from .codec import DataKind, dataset_kind, decode_value
 
 logger = logging.getLogger(__name__)
@@ -75,14 +78,14 @@ class PipelineInfo:
             Its description.
         """
         params = sorted(
-            n.removeprefix("params:") for n in pipeline.inputs() if _is_param(n)
+            n.removeprefix("params:") for n in pipeline.inputs() if is_param(n)
         )
         return cls(
             name=name,
-            inputs=tuple(sorted(n for n in pipeline.inputs() if not _is_param(n))),
+            inputs=tuple(sorted(n for n in pipeline.inputs() if not is_param(n))),
             outputs=tuple(sorted(pipeline.outputs())),
             parameters=tuple(params),
-            datasets=frozenset(n for n in pipeline.datasets() if not _is_param(n)),
+            datasets=frozenset(n for n in pipeline.datasets() if not is_param(n)),
         )
 
 
@@ -383,7 +386,7 @@ class ServedProject:
 def _registered_names() -> list[str]:
     """Every registered pipeline name, ``__default__`` first."""
     try:
-        names = registered_names()
+        names = registered_pipeline_names()
     except Exception as exc:
         raise ServerStartError(
             f"Cannot list the project's pipelines: register_pipelines() failed "
@@ -428,10 +431,6 @@ def _declared_type(catalog: CatalogProtocol, name: str) -> type | None:
     if name in catalog:
         return type(catalog.get(name))
     return None
-
-
-def _is_param(name: str) -> bool:
-    return name == "parameters" or name.startswith("params:")
 
 
 class ServerStartError(KedroRuntimeError, RuntimeError):
