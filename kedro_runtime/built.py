@@ -66,8 +66,8 @@ class BuiltSession(_KedroSession):
         self._pipelines = PipelineCache()
         self._run_ids = RunIds(self.session_id)
         logmode.session_mode(self.options.run_logging, self._hooks)
-        self._files = InFlightFiles(self.options.shared_files)
         self._guard = RunGuard(self._hooks)
+        self._files = InFlightFiles(self.options.shared_files, self._guard.working_for)
         self._preload = Preloader(
             self.options.preload_choice, self._hooks, self.pipeline
         )

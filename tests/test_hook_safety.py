@@ -17,7 +17,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.framework.startup import bootstrap_project
 
 from kedro_runtime import KedroSession
-from kedro_runtime.hook_safety import hook_lock, unsafe_hooks
+from kedro_runtime.hook_safety import unsafe_hooks
 
 WAIT = 60  # seconds; only reached when the behaviour under test is broken
 
@@ -157,8 +157,13 @@ def test_a_hook_without_per_run_hooks_is_safe(session: KedroSession) -> None:
     assert unsafe_hooks(hook_manager(session)) == []
 
 
-def test_locks_are_per_hook_object_and_released_when_a_hook_raises(
-    session: KedroSession,
+def turn(session: KedroSession) -> threading.RLock:
+    """The lock through which the runs of ``session`` take turns."""
+    return session._guard.turn
+
+
+def test_the_turn_is_per_session_and_released_when_a_hook_raises(
+    session: KedroSession, project_path: Path
 ) -> None:
     class Fails(Visits):
         @hook_impl
@@ -167,14 +172,16 @@ def test_locks_are_per_hook_object_and_released_when_a_hook_raises(
 
     failing = Fails()
     hook_manager(session).register(failing)
-    assert hook_lock(failing) is hook_lock(failing)
-    assert hook_lock(failing) is not hook_lock(Fails())
+    assert turn(session) is turn(session)
+    with KedroSession.create(project_path) as other_session:
+        hook_manager(other_session).register(failing)  # the same hook object
+        assert turn(other_session) is not turn(session)
     with pytest.raises(RuntimeError, match="hook failed"):
         session.run()
     acquired: list[bool] = []
 
     def try_lock() -> None:
-        lock = hook_lock(failing)
+        lock = turn(session)
         acquired.append(lock.acquire(blocking=False))
         if acquired[-1]:
             lock.release()
