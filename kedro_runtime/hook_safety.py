@@ -181,9 +181,9 @@ class _ThreadMarks:
         node: str | None = getattr(self.local, "node", None)
         return entered if node is None else entered | {node}
 
-    @hook_impl
+    @hook_impl(tryfirst=True)
     def before_node_run(self, run_id: str) -> None:
-        """Mark the thread before a node of run ``run_id`` runs in it."""
+        """Mark the thread before a node of run ``run_id`` (or a hook) runs in it."""
         if run_id not in getattr(self.local, "entered", ()):
             self.local.node = run_id
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _session import hook_manager
+from _session import hook_manager, turn_lock
 from conftest import quiet_kedro_logs
 from kedro.framework.hooks import hook_impl
 from kedro.framework.startup import bootstrap_project
@@ -157,11 +157,6 @@ def test_a_hook_without_per_run_hooks_is_safe(session: KedroSession) -> None:
     assert unsafe_hooks(hook_manager(session)) == []
 
 
-def turn(session: KedroSession) -> threading.RLock:
-    """The lock through which the runs of ``session`` take turns."""
-    return session._guard.turn
-
-
 def test_the_turn_is_per_session_and_released_when_a_hook_raises(
     session: KedroSession, project_path: Path
 ) -> None:
@@ -172,16 +167,16 @@ def test_the_turn_is_per_session_and_released_when_a_hook_raises(
 
     failing = Fails()
     hook_manager(session).register(failing)
-    assert turn(session) is turn(session)
+    assert turn_lock(session) is turn_lock(session)
     with KedroSession.create(project_path) as other_session:
         hook_manager(other_session).register(failing)  # the same hook object
-        assert turn(other_session) is not turn(session)
+        assert turn_lock(other_session) is not turn_lock(session)
     with pytest.raises(RuntimeError, match="hook failed"):
         session.run()
     acquired: list[bool] = []
 
     def try_lock() -> None:
-        lock = turn(session)
+        lock = turn_lock(session)
         acquired.append(lock.acquire(blocking=False))
         if acquired[-1]:
             lock.release()
