@@ -74,3 +74,16 @@ def turn_lock(session: KedroSession) -> Any:
         The lock its run guard owns (see ``kedro_runtime.hook_safety``).
     """
     return session._guard.turn
+
+
+def run_logging_of(session: KedroSession) -> Any:
+    """The ``SummaryLogging`` of a summary-mode session (``None`` otherwise).
+
+    Args:
+        session: A kedro-runtime session.
+
+    Returns:
+        What the session owns for summary logging (see
+        ``kedro_runtime.run_logging``).
+    """
+    return session._run_logging
