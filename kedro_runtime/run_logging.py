@@ -146,7 +146,7 @@ class SummaryLogging:
     Made with the session: it adds a :class:`SummaryFilter` to each logger in
     :data:`RUN_LOGGERS` and registers its hooks (which mark the thread where a
     node of the session's run starts) on the session's hook manager;
-    :meth:`close` (called by ``session.close()``) removes the filters. Its
+    :meth:`close` (called by ``session.close()``) removes both. Its
     hooks keep no per-run state, so runs need not take turns for them.
 
     Args:
@@ -165,6 +165,7 @@ class SummaryLogging:
         ]
         for target, added in self._filters:
             target.addFilter(added)
+        self._hooks = hook_manager
         hook_manager.register(self)
 
     def in_flight(self) -> int:
@@ -176,9 +177,11 @@ class SummaryLogging:
         return bool(self._runs) and getattr(self._local, "marked", False)
 
     def close(self) -> None:
-        """Remove the session's filters from the loggers."""
+        """Remove the session's filters from the loggers and its hooks."""
         for target, added in self._filters:
             target.removeFilter(added)
+        if self._hooks.is_registered(self):
+            self._hooks.unregister(self)
 
     @hook_impl
     def before_dataset_loaded(self) -> None:

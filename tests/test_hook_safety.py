@@ -133,6 +133,41 @@ def test_an_unsafe_hook_makes_runs_take_turns(session: KedroSession) -> None:
     assert "take turns" in handler.messages[0]
 
 
+class MeetsAcrossSessions:
+    """Not declared safe; two runs must be in ``before_pipeline_run`` at once."""
+
+    def __init__(self) -> None:
+        self.barrier = threading.Barrier(2, timeout=WAIT)
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        self.barrier.wait()
+
+
+def test_two_sessions_that_share_an_unsafe_hook_do_not_take_turns(
+    session: KedroSession, project_path: Path
+) -> None:
+    shared = MeetsAcrossSessions()
+    errors: list[BaseException] = []
+
+    def run(one: KedroSession, region: str) -> None:
+        try:
+            one.run(runtime_params={"region": region})  # its own output file
+        except BaseException as error:
+            errors.append(error)
+
+    with KedroSession.create(project_path) as other:
+        threads = []
+        for one, region in ((session, "a"), (other, "b")):
+            hook_manager(one).register(shared)
+            threads.append(threading.Thread(target=run, args=(one, region)))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=2 * WAIT)
+    assert errors == []  # each run met the other one inside its hooks
+
+
 def test_concurrent_safe_hooks_setting_names_a_class(
     make_project: Callable[..., Path],
 ) -> None:
