@@ -183,7 +183,7 @@ class _ThreadMarks:
 
     @hook_impl(tryfirst=True)
     def before_node_run(self, run_id: str) -> None:
-        """Mark the thread before a node of run ``run_id`` (or a hook) runs in it."""
+        """Mark the thread before a node of run ``run_id`` runs in it (first hook)."""
         if run_id not in getattr(self.local, "entered", ()):
             self.local.node = run_id
 
