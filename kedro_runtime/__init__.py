@@ -7,6 +7,7 @@ from .catalog import as_dataset, is_fresh_per_run, override_catalog
 from .errors import (
     CatalogOverrideError,
     KedroRuntimeError,
+    NestedRunError,
     PreloadError,
     PreloadTypeError,
     RunIdError,
@@ -25,6 +26,7 @@ from .errors import (
 )
 from .options import SessionOptions
 from .parameters import is_param, parse_params
+from .preload import PreloadInfo
 from .registry import project_snapshot
 from .registry import registered_names as registered_pipeline_names
 from .request import RunRequest
@@ -38,7 +40,9 @@ __all__ = [
     "CatalogOverrideError",
     "KedroRuntimeError",
     "KedroSession",
+    "NestedRunError",
     "PreloadError",
+    "PreloadInfo",
     "PreloadTypeError",
     "RunIdError",
     "RunIdTypeError",

@@ -65,12 +65,20 @@ class BuiltSession(_KedroSession):
         self._project: Project | None = None
         self._pipelines = PipelineCache()
         self._run_ids = RunIds(self.session_id)
-        logmode.session_mode(self.options.run_logging, self._hooks)
-        self._files = InFlightFiles(self.options.shared_files)
+        self._run_logging = logmode.session_mode(self.options.run_logging, self._hooks)
         self._guard = RunGuard(self._hooks)
+        self._files = InFlightFiles(self.options.shared_files, self._guard.working_for)
         self._preload = Preloader(
             self.options.preload_choice, self._hooks, self.pipeline
         )
+
+    def close(self) -> None:
+        """Close the session as Kedro does, and remove its summary-mode log filters."""
+        try:
+            super().close()
+        finally:
+            if self._run_logging is not None:
+                self._run_logging.close()
 
     def load_context(self) -> KedroContext:
         """The project context, built once per session (or after ``reload``).

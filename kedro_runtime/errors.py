@@ -117,3 +117,13 @@ class RunOptionError(KedroRuntimeError, KedroCliError):
             file: Where to print; stderr by default.
         """
         click.secho(f"Error: {self.format_message()}", file=file, err=True, fg="red")
+
+
+class NestedRunError(KedroRuntimeError, KedroSessionError, RuntimeError):
+    """A run started from inside a run of the same session would wait for it.
+
+    Raised before the run starts, instead of waiting forever: by the session's
+    turns (a node in a ``ThreadRunner`` worker runs its own session while its
+    run holds the session's turn) and by its shared files (a nested run shares
+    a non-versioned file with the run it was started from).
+    """

@@ -269,9 +269,7 @@ class KedroSession(BuiltSession):
             DatasetNotFoundError: If ``load_versions`` names no dataset.
             Exception: Whatever a node raised, after ``on_pipeline_error``.
         """
-        with logmode.run_scope(
-            self.options.run_logging, list(request.pipelines)
-        ) as summary:
+        with logmode.run_scope(self._run_logging, list(request.pipelines)) as summary:
             logger.info("Kedro project %s", self._package or self._root.name)
             run_id, hook_args = self._prepare(request)
             summary.started(run_id, hook_args["pipeline"])
