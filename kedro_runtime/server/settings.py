@@ -30,11 +30,63 @@ PRELOAD_ENV = "KEDRO_RUNTIME_SERVER_PRELOAD"
 """``0`` or ``false`` to not preload the served pipelines' read-only inputs."""
 API_KEY_ENV = "KEDRO_RUNTIME_API_KEY"
 """The API key clients must send; unset or empty for no key."""
+MAX_JSON_DEPTH_ENV = "KEDRO_RUNTIME_SERVER_MAX_JSON_DEPTH"
+"""How deep arrays and objects may nest in a request body."""
+MAX_TABLE_CELLS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_CELLS"
+"""The most cells (rows x columns) a table sent in ``runtime_data`` may have."""
+MAX_TABLE_COLUMNS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_COLUMNS"
+"""The most distinct columns a table sent in ``runtime_data`` may have."""
 
 DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
 """10 MiB: about 100,000 rows of a small table as JSON records."""
 DEFAULT_REQUEST_TIMEOUT = 60.0
 """Seconds a client has to send a complete request: ample for 10 MiB on a slow link."""
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """The work one request may ask of a worker, checked before the work.
+
+    Attributes:
+        max_json_depth: How deep arrays and objects may nest in a body (64).
+        max_table_cells: The most cells (rows x columns) of one table decoded
+            from ``runtime_data`` (2,000,000).
+        max_table_columns: The most distinct columns of one such table (1,000).
+    """
+
+    max_json_depth: int = 64
+    max_table_cells: int = 2_000_000
+    max_table_columns: int = 1_000
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> RequestLimits:
+        """The limits set by environment variables, the defaults for the rest.
+
+        Args:
+            environ: The environment to read.
+
+        Returns:
+            The limits.
+
+        Raises:
+            ServerSettingsError: If a value is not a positive integer.
+        """
+        values = {}
+        for name, variable in (
+            ("max_json_depth", MAX_JSON_DEPTH_ENV),
+            ("max_table_cells", MAX_TABLE_CELLS_ENV),
+            ("max_table_columns", MAX_TABLE_COLUMNS_ENV),
+        ):
+            raw = environ.get(variable, "").strip()
+            if not raw:
+                continue
+            if not raw.isdigit() or int(raw) <= 0:
+                raise ServerSettingsError(
+                    f"{variable} must be a positive integer, got {raw!r}."
+                )
+            values[name] = int(raw)
+        return cls(**values)
+
 
 ENV_VARIABLES = (
     PROJECT_PATH_ENV,
@@ -66,6 +118,7 @@ class ServerSettings:
         api_key: The key clients must send, or ``None`` for no key.
         preload: Whether the session preloads the served pipelines' read-only
             inputs before the server takes requests.
+        limits: The work one request may ask for (see :class:`RequestLimits`).
     """
 
     project_path: Path
@@ -75,6 +128,7 @@ class ServerSettings:
     max_request_bytes: int
     api_key: str | None
     preload: bool = True
+    limits: RequestLimits = RequestLimits()
 
     @classmethod
     def resolve(
@@ -110,7 +164,8 @@ class ServerSettings:
 
         Raises:
             ServerSettingsError: If the project folder does not exist, the
-                size limit is not a positive integer, or no pipeline is named.
+                size limit or a request limit (:meth:`RequestLimits.from_environ`)
+                is not a positive integer, or no pipeline is named.
         """
         environ = os.environ if environ is None else environ
         raw_path = project_path or environ.get(PROJECT_PATH_ENV) or Path.cwd()
@@ -162,4 +217,5 @@ class ServerSettings:
                 else environ.get(PRELOAD_ENV, "1").strip().lower()
                 not in ("0", "false", "no")
             ),
+            limits=RequestLimits.from_environ(environ),
         )
