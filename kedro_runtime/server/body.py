@@ -11,7 +11,10 @@ The rules, the same for every size (``docs/serving.md``, Limits):
 
 - the body is UTF-8 (anything else: :class:`UnicodeDecodeError`, answered 400);
   a leading UTF-8 byte order mark is ignored;
-- one JSON value, nested at most ``max_depth`` arrays and objects deep;
+- arrays and objects nest at most ``max_depth`` deep (:class:`TooDeepError`,
+  answered 400, checked as the body streams);
+- one JSON value (anything else is answered 422 ``json_invalid``, as are the
+  refusals below);
 - numbers as JSON has them: no ``NaN`` or ``Infinity``; integers within 64 bits
   (-2**63 to 2**63 - 1) are ``int``, other numbers ``float``; an integer outside
   that range or a number too large for a float is refused;
@@ -36,6 +39,7 @@ import ijson
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from .settings import MAX_JSON_DEPTH_ENV, RequestLimits
 
@@ -64,6 +68,10 @@ class _Refused(json.JSONDecodeError):
         super().__init__(reason, "", 0)
 
 
+class TooDeepError(ValueError):
+    """A body nested deeper than the server's limit (answered 400)."""
+
+
 async def decode_json(
     body: bytes, max_depth: int = RequestLimits.max_json_depth
 ) -> Any:
@@ -77,10 +85,10 @@ async def decode_json(
         The value (objects as ``dict``, arrays as ``list``).
 
     Raises:
-        json.JSONDecodeError: If the body is not one JSON value, breaks a rule or
-            nests deeper than ``max_depth`` (FastAPI answers 422 ``json_invalid``
-            with the reason).
-        UnicodeDecodeError: If the body is not UTF-8 (FastAPI answers 400).
+        json.JSONDecodeError: If the body is not one JSON value or breaks a rule
+            (FastAPI answers 422 ``json_invalid`` with the reason).
+        TooDeepError: If the body nests deeper than ``max_depth`` (400).
+        UnicodeDecodeError: If the body is not UTF-8 (400).
     """
     view = memoryview(body)[len(_BOM) :] if body.startswith(_BOM) else memoryview(body)
     text = codecs.getincrementaldecoder("utf-8")()
@@ -156,10 +164,10 @@ class _Builder:
             if event in _STARTS:
                 open_.append(value)
                 if len(open_) > self._max_depth:
-                    raise _Refused(
-                        f"the body nests arrays and objects deeper than this "
-                        f"server's limit of {self._max_depth} levels "
-                        f"({MAX_JSON_DEPTH_ENV})"
+                    raise TooDeepError(
+                        f"There was an error parsing the body: it nests arrays "
+                        f"and objects deeper than this server's limit of "
+                        f"{self._max_depth} levels ({MAX_JSON_DEPTH_ENV})."
                     )
 
     def value(self) -> Any:
@@ -178,16 +186,8 @@ class _IncrementalJSONRequest(Request):
         return self._json
 
 
-def _not_text() -> JSONResponse:
-    return JSONResponse(
-        {
-            "detail": (
-                "There was an error parsing the body: it is not UTF-8 text. Send "
-                "JSON in UTF-8 with 'Content-Type: application/json'."
-            )
-        },
-        status_code=400,
-    )
+def _bad_body(detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=400)
 
 
 class IncrementalJSONRoute(APIRoute):
@@ -197,7 +197,8 @@ class IncrementalJSONRoute(APIRoute):
         """FastAPI's handler, given requests that decode JSON cooperatively.
 
         A body that is not UTF-8 is answered 400 here whatever its content
-        type (FastAPI would hand the bytes of a non-JSON one to validation).
+        type (FastAPI would hand the bytes of a non-JSON one to validation), and
+        one nested too deep 400 naming the limit.
 
         Returns:
             The handler.
@@ -210,7 +211,15 @@ class IncrementalJSONRoute(APIRoute):
             try:
                 codecs.decode(body, "utf-8")
             except UnicodeDecodeError:
-                return _not_text()
-            return await handler(wrapped)
+                return _bad_body(
+                    "There was an error parsing the body: it is not UTF-8 text. "
+                    "Send JSON in UTF-8 with 'Content-Type: application/json'."
+                )
+            try:
+                return await handler(wrapped)
+            except HTTPException as exc:  # FastAPI's 400 for a body it cannot read
+                if isinstance(exc.__cause__, TooDeepError):
+                    return _bad_body(str(exc.__cause__))
+                raise
 
         return handle
