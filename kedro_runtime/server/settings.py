@@ -36,6 +36,13 @@ MAX_TABLE_CELLS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_CELLS"
 """The most cells (rows x columns) a table sent in ``runtime_data`` may have."""
 MAX_TABLE_COLUMNS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_COLUMNS"
 """The most distinct columns a table sent in ``runtime_data`` may have."""
+MAX_JSON_DEPTH_CEILING = 500
+"""The deepest nesting limit a server may set."""
+_LIMIT_VARIABLES = {
+    "max_json_depth": MAX_JSON_DEPTH_ENV,
+    "max_table_cells": MAX_TABLE_CELLS_ENV,
+    "max_table_columns": MAX_TABLE_COLUMNS_ENV,
+}
 
 DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
 """10 MiB: about 100,000 rows of a small table as JSON records."""
@@ -48,7 +55,8 @@ class RequestLimits:
     """The work one request may ask of a worker, checked before the work.
 
     Attributes:
-        max_json_depth: How deep arrays and objects may nest in a body (64).
+        max_json_depth: How deep arrays and objects may nest in a body (64; at
+            most :data:`MAX_JSON_DEPTH_CEILING`).
         max_table_cells: The most cells (rows x columns) of one table decoded
             from ``runtime_data`` (2,000,000).
         max_table_columns: The most distinct columns of one such table (1,000).
@@ -57,6 +65,25 @@ class RequestLimits:
     max_json_depth: int = 64
     max_table_cells: int = 2_000_000
     max_table_columns: int = 1_000
+
+    def __post_init__(self) -> None:
+        """Refuse limits that are not positive integers, or a depth over 500.
+
+        Raises:
+            ServerSettingsError: If a limit is not usable.
+        """
+        for name, variable in _LIMIT_VARIABLES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ServerSettingsError(
+                    f"{name} ({variable}) must be a positive integer, got {value!r}."
+                )
+        if self.max_json_depth > MAX_JSON_DEPTH_CEILING:
+            raise ServerSettingsError(
+                f"max_json_depth ({MAX_JSON_DEPTH_ENV}) may be at most "
+                f"{MAX_JSON_DEPTH_CEILING}: deeper values exhaust Python's stack in "
+                f"validation and error handling. Got {self.max_json_depth}."
+            )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RequestLimits:
@@ -72,15 +99,11 @@ class RequestLimits:
             ServerSettingsError: If a value is not a positive integer.
         """
         values = {}
-        for name, variable in (
-            ("max_json_depth", MAX_JSON_DEPTH_ENV),
-            ("max_table_cells", MAX_TABLE_CELLS_ENV),
-            ("max_table_columns", MAX_TABLE_COLUMNS_ENV),
-        ):
+        for name, variable in _LIMIT_VARIABLES.items():
             raw = environ.get(variable, "").strip()
             if not raw:
                 continue
-            if not raw.isdigit() or int(raw) <= 0:
+            if not raw.isdigit():
                 raise ServerSettingsError(
                     f"{variable} must be a positive integer, got {raw!r}."
                 )

@@ -1,4 +1,5 @@
-"""Tables sent in ``runtime_data`` are bounded before pandas builds them (issue 18)."""
+"""Request limits: tables sent in ``runtime_data`` are bounded before pandas
+builds them, and every limit is a setting with a default (issue 18)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from fastapi.testclient import TestClient
 from kedro_runtime.server import create_app
 from kedro_runtime.server.codec import DecodeError, decode_value
 from kedro_runtime.server.settings import (
+    MAX_JSON_DEPTH_ENV,
     MAX_TABLE_CELLS_ENV,
     MAX_TABLE_COLUMNS_ENV,
     RequestLimits,
+    ServerSettings,
+    ServerSettingsError,
 )
 
 
@@ -89,3 +93,29 @@ def test_the_table_limits_are_settings(
     app = create_app(copy_example(tmp_path / "orders2"), api_key="")
     with TestClient(app) as client:
         assert client.post("/run", json=body).json()["status"] == "success"
+
+
+def test_limits_have_defaults_and_come_from_the_environment(tmp_path: Path) -> None:
+    assert ServerSettings.resolve(tmp_path, environ={}).limits == RequestLimits(
+        max_json_depth=64, max_table_cells=2_000_000, max_table_columns=1_000
+    )
+    environ = {MAX_JSON_DEPTH_ENV: "10", MAX_TABLE_CELLS_ENV: " 5 "}
+    assert ServerSettings.resolve(tmp_path, environ=environ).limits == RequestLimits(
+        max_json_depth=10, max_table_cells=5
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        (MAX_JSON_DEPTH_ENV, "0"),
+        (MAX_JSON_DEPTH_ENV, "501"),
+        (MAX_TABLE_CELLS_ENV, "-1"),
+        (MAX_TABLE_COLUMNS_ENV, "many"),
+    ],
+)
+def test_an_unusable_limit_is_refused_at_start(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    with pytest.raises(ServerSettingsError, match=variable):
+        ServerSettings.resolve(tmp_path, environ={variable: value})
