@@ -15,9 +15,9 @@ The rules, the same for every size (``docs/serving.md``, Limits):
   answered 400, checked as the body streams);
 - one JSON value (anything else is answered 422 ``json_invalid``, as are the
   refusals below);
-- numbers as JSON has them: no ``NaN`` or ``Infinity``; integers within 64 bits
-  (-2**63 to 2**63 - 1) are ``int``, other numbers ``float``; an integer outside
-  that range or a number too large for a float is refused;
+- numbers as JSON has them: no ``NaN`` or ``Infinity``; integers from
+  -(2**63 - 1) to 2**63 - 1 are ``int``, other numbers ``float``; an integer
+  outside that range or a number too large for a float is refused;
 - strings hold Unicode text: a lone surrogate escape (``"\\ud800"``) is refused;
 - a repeated key keeps its last value (as ``json.loads``).
 
