@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from _example import copy_example
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kedro_runtime.server import create_app
 from kedro_runtime.server.body import TooDeepError, decode_json
@@ -223,3 +225,38 @@ def test_the_nesting_limit_is_a_setting(
         assert deep.status_code == 400
         assert "limit of 3 levels" in deep.json()["detail"]
         assert client.post("/run", json={"params": {"factor": 2}}).status_code == 200
+
+
+_CONTENT_TYPES = st.sampled_from(
+    [
+        "application/json",
+        "application/octet-stream",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "",
+    ]
+)
+_BODY_BYTES = st.one_of(
+    st.binary(max_size=64),
+    st.builds(
+        lambda head, middle, tail: head + middle + tail,
+        st.sampled_from([b'{"params": ', b'{"runtime_data": {"orders": ', b"["]),
+        st.binary(max_size=32),
+        st.sampled_from([b"}", b"}}", b"]", b""]),
+    ),
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(body=_BODY_BYTES, content_type=_CONTENT_TYPES)
+def test_no_body_bytes_make_a_500(
+    client: TestClient, body: bytes, content_type: str
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/run", content=body, headers=headers)
+    assert response.status_code < 500, (body, content_type, response.text)
