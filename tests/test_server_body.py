@@ -260,3 +260,22 @@ def test_no_body_bytes_make_a_500(
     headers = {"Content-Type": content_type} if content_type else {}
     response = client.post("/run", content=body, headers=headers)
     assert response.status_code < 500, (body, content_type, response.text)
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        (b'{"params": {"factor": NaN}}', "invalid JSON"),
+        (b'{"params": {"factor": "\\ud800"}}', "surrogate"),
+    ],
+)
+def test_a_rule_refusal_is_422_json_invalid_saying_why(
+    client: TestClient, document: bytes, reason: str
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    for body in _sizes(document):
+        response = client.post("/run", content=body, headers=headers)
+        assert response.status_code == 422, response.text
+        (error,) = response.json()["detail"]
+        assert error["type"] == "json_invalid"
+        assert reason in error["ctx"]["error"]
