@@ -35,7 +35,7 @@ from .errors import (
     UntrustedParamsError,
     UntrustedParamsTypeError,
 )
-from .parameters import leaves, touched_variables
+from .parameters import ANY_RUNTIME_PARAM, leaves, touched_variables
 from .request import short_repr
 
 ALLOWLIST_SETTING = "ALLOWED_CATALOG_RUNTIME_PARAMS"
@@ -85,6 +85,14 @@ def check_untrusted_params(
     rules = catalog_param_rules(allowed)
     for path, value in leaves(run_params):
         for variable in sorted(touched_variables({path: value}, read_by_config)):
+            if variable == ANY_RUNTIME_PARAM and variable not in rules:
+                raise UntrustedParamsError(
+                    f"Runtime param '{path}' is refused: catalog or credentials "
+                    f"config ({sorted(read_by_config[variable])}) reads a runtime "
+                    f"param whose name it computes, which could be this one. Write "
+                    f"the name out in the config (${{runtime_params:region}}) and "
+                    f"add it to {ALLOWLIST_SETTING} in the project's settings.py."
+                )
             if variable not in rules:
                 entries = sorted(read_by_config[variable])
                 raise UntrustedParamsError(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .app import create_app, served_project
+    from .body import TooDeepError
     from .codec import CodecError, DecodeError, EncodeError
     from .models import RunBody
     from .project import (
@@ -35,6 +36,7 @@ __all__ = [
     "ServedProject",
     "ServerSettingsError",
     "ServerStartError",
+    "TooDeepError",
     "create_app",
     "served_project",
     "warm_session",
@@ -43,6 +45,7 @@ __all__ = [
 _HOMES = {
     "create_app": ".app",
     "served_project": ".app",
+    "TooDeepError": ".body",
     "CodecError": ".codec",
     "DecodeError": ".codec",
     "EncodeError": ".codec",

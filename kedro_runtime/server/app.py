@@ -179,6 +179,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         conf_source=settings.conf_source,
         pipelines=settings.pipelines,
         preload=settings.preload,
+        limits=settings.limits,
     )
     app.state.served = served
     try:

@@ -31,6 +31,7 @@ from kedro_runtime import (
 )
 
 from .codec import DataKind, dataset_kind, decode_value
+from .settings import RequestLimits
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +202,7 @@ class ServedProject:
         conf_source: The configuration source (``None`` for the project's).
         pipelines: Served pipeline name to its description.
         kinds: Dataset name to how its request data is decoded.
+        limits: The limits request data is decoded within.
     """
 
     def __init__(
@@ -211,6 +213,7 @@ class ServedProject:
         conf_source: str | None,
         pipelines: Mapping[str, PipelineInfo],
         kinds: Mapping[str, DataKind],
+        limits: RequestLimits | None = None,
     ) -> None:
         """Hold a started project; use :meth:`start` to make one.
 
@@ -221,6 +224,8 @@ class ServedProject:
             conf_source: The configuration source.
             pipelines: Served pipeline name to its description.
             kinds: Dataset name to how its request data is decoded.
+            limits: The limits request data is decoded within (default:
+                :class:`RequestLimits`' defaults).
         """
         self.session = session
         self.metadata = metadata
@@ -228,6 +233,7 @@ class ServedProject:
         self.conf_source = conf_source
         self.pipelines = dict(pipelines)
         self.kinds = dict(kinds)
+        self.limits = limits or RequestLimits()
 
     @classmethod
     def start(
@@ -238,6 +244,7 @@ class ServedProject:
         conf_source: str | None = None,
         pipelines: Sequence[str] | None = None,
         preload: bool = True,
+        limits: RequestLimits | None = None,
     ) -> ServedProject:
         """Bootstrap the project, create its session and warm every served pipeline.
 
@@ -248,6 +255,7 @@ class ServedProject:
             pipelines: The pipelines to serve; ``None`` for every registered one.
             preload: Load the served pipelines' read-only inputs while
                 warming up (``KedroSession.create(preload=True)``).
+            limits: The limits request data is decoded within.
 
         Returns:
             The started project.
@@ -283,7 +291,7 @@ class ServedProject:
             metadata.package_name,
             session.session_id,
         )
-        return cls(session, metadata, env, conf_source, infos, kinds)
+        return cls(session, metadata, env, conf_source, infos, kinds, limits)
 
     def close(self) -> None:
         """Close the session."""
@@ -304,7 +312,7 @@ class ServedProject:
         """
         return {
             name: MemoryDataset(
-                decode_value(name, self.kinds.get(name, "json"), value),
+                decode_value(name, self.kinds.get(name, "json"), value, self.limits),
                 copy_mode="assign",
             )
             for name, value in data.items()

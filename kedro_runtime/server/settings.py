@@ -42,11 +42,86 @@ API_KEY_ENV = "KEDRO_RUNTIME_SERVER_API_KEY"
 DEPRECATED_API_KEY_ENV = "KEDRO_RUNTIME_API_KEY"
 """The former name of :data:`API_KEY_ENV`, still read (with a warning) when the
 new one is not set."""
+MAX_JSON_DEPTH_ENV = "KEDRO_RUNTIME_SERVER_MAX_JSON_DEPTH"
+"""How deep arrays and objects may nest in a request body."""
+MAX_TABLE_CELLS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_CELLS"
+"""The most cells (rows x columns) a table sent in ``runtime_data`` may have."""
+MAX_TABLE_COLUMNS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_COLUMNS"
+"""The most distinct columns a table sent in ``runtime_data`` may have."""
+MAX_JSON_DEPTH_CEILING = 500
+"""The deepest nesting limit a server may set."""
+_LIMIT_VARIABLES = {
+    "max_json_depth": MAX_JSON_DEPTH_ENV,
+    "max_table_cells": MAX_TABLE_CELLS_ENV,
+    "max_table_columns": MAX_TABLE_COLUMNS_ENV,
+}
 
 DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
 """10 MiB: about 100,000 rows of a small table as JSON records."""
 DEFAULT_REQUEST_TIMEOUT = 60.0
 """Seconds a client has to send its request body: ample for 10 MiB on a slow link."""
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """The work one request may ask of a worker, checked before the work.
+
+    Attributes:
+        max_json_depth: How deep arrays and objects may nest in a body (64; at
+            most :data:`MAX_JSON_DEPTH_CEILING`).
+        max_table_cells: The most cells (rows x columns) of one table decoded
+            from ``runtime_data`` (2,000,000).
+        max_table_columns: The most distinct columns of one such table (1,000).
+    """
+
+    max_json_depth: int = 64
+    max_table_cells: int = 2_000_000
+    max_table_columns: int = 1_000
+
+    def __post_init__(self) -> None:
+        """Refuse limits that are not positive integers, or a depth over 500.
+
+        Raises:
+            ServerSettingsError: If a limit is not usable.
+        """
+        for name, variable in _LIMIT_VARIABLES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ServerSettingsError(
+                    f"{name} ({variable}) must be a positive integer, got {value!r}."
+                )
+        if self.max_json_depth > MAX_JSON_DEPTH_CEILING:
+            raise ServerSettingsError(
+                f"max_json_depth ({MAX_JSON_DEPTH_ENV}) may be at most "
+                f"{MAX_JSON_DEPTH_CEILING}: deeper values exhaust Python's stack in "
+                f"validation and error handling. Got {self.max_json_depth}."
+            )
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> RequestLimits:
+        """The limits set by environment variables, the defaults for the rest.
+
+        Args:
+            environ: The environment to read.
+
+        Returns:
+            The limits.
+
+        Raises:
+            ServerSettingsError: If a value is not a positive integer.
+        """
+        values = {}
+        for name, variable in _LIMIT_VARIABLES.items():
+            raw = environ.get(variable, "").strip()
+            if not raw:
+                continue
+            if not raw.isdigit():
+                raise ServerSettingsError(
+                    f"{variable} must be a positive integer, got {raw!r}."
+                )
+            values[name] = int(raw)
+        return cls(**values)
+
 
 ENV_VARIABLES = (
     PROJECT_PATH_ENV,
@@ -80,6 +155,7 @@ class ServerSettings:
             inputs before the server takes requests.
         request_timeout: Seconds a client has to send its request body once
             its headers are in; a slower one gets 408 and is disconnected.
+        limits: The work one request may ask for (see :class:`RequestLimits`).
     """
 
     project_path: Path
@@ -90,6 +166,7 @@ class ServerSettings:
     api_key: str | None
     preload: bool = True
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    limits: RequestLimits = RequestLimits()
 
     @classmethod
     def resolve(
@@ -131,6 +208,8 @@ class ServerSettings:
             ServerSettingsError: If the project folder does not exist, the
                 size limit or the request timeout is not a positive number, or
                 no pipeline is named.
+                size limit or a request limit (:meth:`RequestLimits.from_environ`)
+                is not a positive integer, or no pipeline is named.
         """
         environ = os.environ if environ is None else environ
         raw_path = project_path or environ.get(PROJECT_PATH_ENV) or Path.cwd()
@@ -159,6 +238,7 @@ class ServerSettings:
                 not in ("0", "false", "no")
             ),
             request_timeout=_request_timeout(request_timeout, environ),
+            limits=RequestLimits.from_environ(environ),
         )
 
 
