@@ -171,7 +171,7 @@ class BuiltSession(_KedroSession):
         pipe = self._pipeline(request)
         self._pipelines.warm_base(project.catalog, request.pipeline_key, pipe)
         resolve.param_table(project, names, {}, self._create_params(), self.pipeline)
-        self._preload.datasets(project.catalog, pipe, {})
+        self._preload.datasets(project.catalog, names, pipe, {})
 
     def check_runtime_params(self, runtime_params: Mapping[str, Any]) -> None:
         """Refuse runtime params as a run of this session would, without a run.

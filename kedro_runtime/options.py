@@ -42,8 +42,8 @@ class SessionOptions:
             when it shares a non-versioned file with a run in flight: warn
             and wait for it, wait, or refuse (see
             :mod:`kedro_runtime.shared_files`).
-        preload: ``True`` loads every read-only input of the registered
-            pipelines once, on ``warm_up()`` or the first run that reads
+        preload: ``True`` loads every read-only input of the pipelines the
+            runs ask for once, on ``warm_up()`` or the first run that reads
             it, and shares it with every run; a list preloads those names.
             See ``docs/web-servers.md`` (Preloading).
     """

@@ -323,7 +323,8 @@ class KedroSession(BuiltSession):
         self._pipelines.warm_base(project.catalog, request.pipeline_key, filtered)
         create_params = self._create_params()
         skip = {**data, **(request.load_versions or {})}
-        pre = {} if parallel else self._preload.datasets(project.catalog, pipe, skip)
+        preload = partial(self._preload.datasets, project.catalog, names, pipe, skip)
+        pre = {} if parallel else preload()
         catalog_class = SharedMemoryDataCatalog if parallel else type(project.catalog)
         layer = resolve.RunLayer.of(
             project,

@@ -553,3 +553,28 @@ def test_a_session_remembers_its_latest_run_ids_only(
         session.run(to_outputs=["clean_orders"])
     assert len(session._run_ids) == 3
     session.run(run_id="r1", to_outputs=["clean_orders"])  # forgotten long ago
+
+
+# --- selective pipeline loading ------------------------------------------------------
+
+
+def add_broken_pipeline(project: Path) -> None:
+    """Add a pipeline module that fails to import, which no run here asks for."""
+    broken = project / "src" / project.name / "pipelines" / "broken"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('deliberately broken')\n")
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_a_run_loads_only_the_pipelines_it_asks_for(
+    make_project: Callable[..., Path], preload: bool
+) -> None:
+    """As Kedro's "selective pipeline loading skips unrelated pipeline modules"."""
+    project = make_project()
+    add_broken_pipeline(project)
+    with KedroSession.create(project, preload=preload) as session:
+        session.warm_up(["orders"])
+        result = session.run(pipeline_names=["orders"])
+        assert set(result) == {"headline"}
+        with pytest.raises(ImportError, match="broken"):
+            session.run()  # __default__ is every pipeline: the broken one too
