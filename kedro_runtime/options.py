@@ -1,17 +1,15 @@
 """The options of a session: what ``KedroSession.create`` adds to Kedro's arguments.
 
-Kedro's ``KedroSession.create`` makes the session with Kedro's own constructor
-arguments, so the options reach the new session's ``__init__`` through a
-context variable that ``create`` sets around that call (:func:`options_for_init`).
-Each option is checked once, here, when ``create`` is called.
+One value, :class:`SessionOptions`, passed explicitly: to the session's
+``__init__`` (``options=``), or to ``KedroSession.create(options=...)``, which
+applies it to the session Kedro's ``create`` made with Kedro's own arguments.
+Each option is checked once, here, when the value is made.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,34 +106,3 @@ class SessionOptions:
     def preload_choice(self) -> preloading.Choice:
         """``preload`` as checked: ``True``, ``False`` or a tuple of names."""
         return preloading.check_choice(self.preload)
-
-
-_ON_CREATE: ContextVar[SessionOptions | None] = ContextVar(
-    "session_options_on_create", default=None
-)
-
-
-@contextmanager
-def options_for_init(options: SessionOptions) -> Iterator[None]:
-    """Hand ``options`` to the session that ``KedroSession.create`` makes inside.
-
-    Args:
-        options: The options of the session being created.
-
-    Yields:
-        Nothing; call Kedro's ``create`` inside.
-    """
-    token = _ON_CREATE.set(options)
-    try:
-        yield
-    finally:
-        _ON_CREATE.reset(token)
-
-
-def options_on_create() -> SessionOptions:
-    """The options ``create`` is passing on, or the defaults outside ``create``.
-
-    Returns:
-        The options of the session being made.
-    """
-    return _ON_CREATE.get() or SessionOptions()

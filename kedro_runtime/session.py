@@ -19,11 +19,10 @@ from kedro import __version__ as kedro_version
 from kedro.io.data_catalog import SharedMemoryDataCatalog
 from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 
-from . import _kedro_private as private
 from . import inject, resolve
 from . import run_logging as logmode
 from .built import BuiltSession
-from .options import SessionOptions, options_for_init
+from .options import SessionOptions
 from .parameters import deep_merge, nest_params
 from .request import (
     RunRequest,
@@ -31,13 +30,9 @@ from .request import (
     pipeline_name_alias,
     runtime_params_alias,
 )
-from .run_id import new_session_ids
 from .shared_files import file_plan
 
 logger = logging.getLogger(__name__)
-
-CONFIG_LOCK = private.CONFIG_LOCK
-""":data:`kedro_runtime._kedro_private.CONFIG_LOCK`, under its former name."""
 
 
 class KedroSession(BuiltSession):
@@ -92,10 +87,14 @@ class KedroSession(BuiltSession):
                 of this session. Dotted keys (``"model.alpha"``) set nested values.
             conf_source: Path to a directory containing configuration.
             extra_params: Deprecated alias of ``runtime_params``.
-            options: The session's options (default: ``SessionOptions()``); see
-                :class:`SessionOptions` and its preset
-                :meth:`SessionOptions.for_service`.
-            untrusted_runtime_params: Shortcut: sets this field of ``options``.
+            options: The session's options (see :class:`SessionOptions` and
+                its preset :meth:`SessionOptions.for_service`), applied to the
+                session once Kedro's ``create`` has made it. With neither
+                ``options`` nor a shortcut, the session keeps those its
+                ``__init__`` chose (``SessionOptions()`` unless a subclass
+                chooses others).
+            untrusted_runtime_params: Shortcut: sets this field of ``options``
+                (of ``SessionOptions()`` if ``options`` is not given).
             run_logging: Shortcut: sets this field of ``options``.
             strict_runtime_params: Shortcut: sets this field of ``options``.
             shared_files: Shortcut: sets this field of ``options``.
@@ -116,34 +115,36 @@ class KedroSession(BuiltSession):
                 or ``shared_files`` is not a mode.
         """
         check_env(env)
+        changes: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("untrusted_runtime_params", untrusted_runtime_params),
+                ("run_logging", run_logging),
+                ("strict_runtime_params", strict_runtime_params),
+                ("shared_files", shared_files),
+                ("preload", preload),
+            )
+            if value is not None
+        }
         if options is not None and not isinstance(options, SessionOptions):
             raise TypeError(
                 f"`options` must be a kedro_runtime.SessionOptions, got "
                 f"{type(options).__name__}."
             )
-        shortcuts: dict[str, Any] = {
-            "untrusted_runtime_params": untrusted_runtime_params,
-            "run_logging": run_logging,
-            "strict_runtime_params": strict_runtime_params,
-            "shared_files": shared_files,
-            "preload": preload,
-        }
-        options = dataclasses.replace(
-            options or SessionOptions(),
-            **{name: value for name, value in shortcuts.items() if value is not None},
-        )
+        # Checked before the session is made; applied once it is.
+        wanted = dataclasses.replace(options or SessionOptions(), **changes)
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
-        # Session ids unique across processes: see run_id.py.
-        with options_for_init(options), new_session_ids():
-            session = super().create(
-                project_path=project_path,
-                save_on_close=save_on_close,
-                env=env,
-                runtime_params=nested or None,
-                conf_source=conf_source,
-            )
-        return session  # type: ignore[return-value]
+        session: KedroSession = super().create(  # type: ignore[assignment]
+            project_path=project_path,
+            save_on_close=save_on_close,
+            env=env,
+            runtime_params=nested or None,
+            conf_source=conf_source,
+        )
+        if options is not None or changes:  # else what __init__ chose stays
+            session._use_options(wanted)
+        return session
 
     @property
     def run_logging(self) -> str:

@@ -17,7 +17,7 @@ from behave.runner import Context
 COMPLETED = re.compile(r"Completed node: (\S+)")
 KEDRO_VERSION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z$")
 RUNTIME_VERSION = re.compile(
-    r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z-[0-9a-f]{12}-\d{4}$"
+    r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z-[0-9a-f]{16}$"
 )
 OUTPUTS = ("data/02_intermediate", "data/08_reporting")
 ALL_NODES = "scale_node, summarise_node, audit.count_node"
