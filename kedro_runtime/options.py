@@ -106,3 +106,30 @@ class SessionOptions:
     def preload_choice(self) -> preloading.Choice:
         """``preload`` as checked: ``True``, ``False`` or a tuple of names."""
         return preloading.check_choice(self.preload)
+
+
+def with_shortcuts(options: object, **shortcuts: Any) -> SessionOptions | None:
+    """``create``'s ``options`` with its keyword shortcuts applied, checked.
+
+    Args:
+        options: ``create``'s ``options``: a ``SessionOptions`` or ``None``.
+        **shortcuts: Field name to value; ``None`` leaves the field as it is.
+
+    Returns:
+        ``options`` (``SessionOptions()`` if ``None``) with the shortcuts
+        given; ``None`` if neither ``options`` nor any shortcut was given.
+
+    Raises:
+        TypeError: If ``options`` is not a ``SessionOptions``, or a value has
+            the wrong type.
+        ValueError: If a value is wrong.
+    """
+    if options is not None and not isinstance(options, SessionOptions):
+        raise TypeError(
+            f"`options` must be a kedro_runtime.SessionOptions, got "
+            f"{type(options).__name__}."
+        )
+    changes = {name: value for name, value in shortcuts.items() if value is not None}
+    if options is None and not changes:
+        return None
+    return dataclasses.replace(options or SessionOptions(), **changes)
