@@ -238,7 +238,7 @@ def _run_with_session(
             )
         filters = {name: options[name] for name in FILTERS}
         try:
-            # session.run, not execute: a project's session subclass may wrap it.
+            # The public front door: a project's session subclass may wrap run.
             return session.run(
                 pipeline_names=pipeline_names,
                 **{

@@ -229,7 +229,8 @@ def _requests(
 
         session = KedroSession.create(project_path, env=env, conf_source=conf_source)
         try:
-            catalog = session.load_context().catalog
+            # Only the swept pipeline is loaded, as a run of it would.
+            catalog = session.base_catalog([pipeline or "__default__"])
         finally:
             session.close()
     return [

@@ -28,7 +28,7 @@ from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset
 from pydantic import BaseModel
 
-from kedro_runtime import KedroSession, RuntimeParamsError, parse_params
+from kedro_runtime import KedroSession, RuntimeParamsError, SessionOptions, parse_params
 from kedro_runtime.server import warm_session
 from kedro_runtime.server.cli import commands
 from kedro_runtime.server.codec import (
@@ -440,8 +440,9 @@ def test_warm_session_gives_a_warm_untrusted_session(project_path: Path) -> None
 
 
 def test_warm_session_can_trust_its_callers(project_path: Path) -> None:
+    trusted = SessionOptions.for_service(untrusted_runtime_params=False)
     with warm_session(
-        project_path, runtime_params={"top_n": 1}, untrusted_runtime_params=False
+        project_path, runtime_params={"top_n": 1}, options=trusted
     ) as session:
         session.run(runtime_params={"region": "west"})
     assert (project_path / "data" / "08_reporting" / "summary_west.csv").exists()

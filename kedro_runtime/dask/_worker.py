@@ -14,7 +14,7 @@ from typing import Any
 import cloudpickle
 from distributed import WorkerPlugin, get_worker
 
-from kedro_runtime import KedroSession, RunRequest, generate_run_id
+from kedro_runtime import KedroSession, RunRequest, SessionOptions, generate_run_id
 
 from ._results import RunError, RunResult
 
@@ -76,24 +76,45 @@ class KedroSessionPlugin(WorkerPlugin):
                 from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
 
                 bootstrap_project(Path(self.project_path))
-                preload = self.preload
                 self._session = KedroSession.create(
                     self.project_path,
                     save_on_close=False,
                     env=self.env,
                     conf_source=self.conf_source,
-                    run_logging="summary",
-                    preload=preload if isinstance(preload, bool) else list(preload),
+                    options=worker_options(self.preload),
                 )
             return self._session
+
+
+def worker_options(preload: bool | Sequence[str]) -> SessionOptions:
+    """The options of a worker's session: the service preset, with two changes.
+
+    ``SessionOptions.for_service()`` (summary run logging, strict runtime
+    params), except that a worker's callers are trusted Python code (their
+    runtime params may change catalog config, as a sweep over
+    ``${runtime_params:...}`` paths does), and that a run sharing a
+    non-versioned file with a run in flight waits for it with a warning
+    (``shared_files="warn"``) rather than fail its part of the sweep.
+
+    Args:
+        preload: ``run_many``'s ``preload``.
+
+    Returns:
+        The options.
+    """
+    return SessionOptions.for_service(
+        untrusted_runtime_params=False,
+        shared_files="warn",
+        preload=preload if isinstance(preload, bool) else list(preload),
+    )
 
 
 def attempt_run_id() -> str:
     """A new run id for one attempt of a run, unique across processes and machines.
 
     ``generate_run_id`` starts with a timestamp, so ids sort by time and Kedro's
-    "latest version" is the newest run, and carries a random token drawn once
-    per process, so two workers never make the same id.
+    "latest version" is the newest run, and ends with 64 random bits drawn for
+    each id, so two workers never make the same id.
 
     Returns:
         The run id.

@@ -25,6 +25,7 @@ from kedro.utils import load_obj
 from kedro_runtime import (
     KedroRuntimeError,
     KedroSession,
+    SessionOptions,
     is_param,
     registered_pipeline_names,
     runtime_session_class,
@@ -97,9 +98,7 @@ def warm_session(
     conf_source: str | None = None,
     pipelines: Sequence[str] | None = None,
     runtime_params: Mapping[str, Any] | None = None,
-    untrusted_runtime_params: bool = True,
-    shared_files: str = "error",
-    preload: bool | list[str] = False,
+    options: SessionOptions | None = None,
 ) -> KedroSession:
     """Bootstrap a project and return a kedro-runtime session, warmed up.
 
@@ -114,18 +113,13 @@ def warm_session(
         conf_source: The configuration source.
         pipelines: The pipelines to warm up (default ``["__default__"]``).
         runtime_params: Trusted parameters for every run (from your code).
-        untrusted_runtime_params: Treat every run's ``runtime_params`` as
-            coming from an untrusted caller (see ``docs/web-servers.md``).
-            On by default: a service passes on what its clients send.
-        shared_files: The session's ``shared_files`` mode (see
-            ``KedroSession.create``); ``"error"`` by default: a request whose
-            run would share a non-versioned file with a run in flight is
-            refused (409) rather than overwrite or read another's data.
-        preload: See ``KedroSession.create``: the warm-up then loads the
-            warmed pipelines' read-only inputs.
-
-    The session is strict: a runtime param that nothing in the project
-    reads raises ``UnreadRuntimeParamsError`` (see :mod:`kedro_runtime.typos`).
+        options: The session's options; default
+            ``SessionOptions.for_service()``, the server's: untrusted runtime
+            params, summary run logging, strict runtime params and
+            ``shared_files="error"``. Change a field with, for example,
+            ``SessionOptions.for_service(untrusted_runtime_params=False)``; with
+            ``preload=True`` the warm-up loads the warmed pipelines' read-only
+            inputs.
 
     Returns:
         The session; close it (or use it in a ``with`` block) at shutdown.
@@ -138,9 +132,7 @@ def warm_session(
         conf_source=conf_source,
         pipelines=list(pipelines or ["__default__"]),
         runtime_params=runtime_params,
-        untrusted_runtime_params=untrusted_runtime_params,
-        shared_files=shared_files,
-        preload=preload,
+        options=options or SessionOptions.for_service(),
     )
 
 
@@ -151,9 +143,7 @@ def _warm_session(
     conf_source: str | None,
     pipelines: list[str],
     runtime_params: Mapping[str, Any] | None,
-    untrusted_runtime_params: bool,
-    shared_files: str = "error",
-    preload: bool | list[str] = False,
+    options: SessionOptions,
 ) -> KedroSession:
     """``warm_session`` for a project that is bootstrapped already."""
     session = _session_class().create(
@@ -161,11 +151,7 @@ def _warm_session(
         env=env,
         conf_source=conf_source,
         runtime_params=runtime_params,
-        untrusted_runtime_params=untrusted_runtime_params,
-        run_logging="summary",
-        strict_runtime_params=True,  # a typo in a request is a 422, not a log line
-        shared_files=shared_files,
-        preload=preload,
+        options=options,
     )
     try:
         for name in pipelines:
@@ -254,7 +240,10 @@ class ServedProject:
             conf_source: The configuration source.
             pipelines: The pipelines to serve; ``None`` for every registered one.
             preload: Load the served pipelines' read-only inputs while
-                warming up (``KedroSession.create(preload=True)``).
+                warming up. The session's other options are those of
+                ``SessionOptions.for_service()``; only ``preload`` differs from
+                that preset's default, because a server warms up before it
+                takes requests (``--no-preload`` turns it off).
             limits: The limits request data is decoded within.
 
         Returns:
@@ -272,8 +261,7 @@ class ServedProject:
             conf_source=conf_source,
             pipelines=names,
             runtime_params=None,
-            untrusted_runtime_params=True,
-            preload=preload,
+            options=SessionOptions.for_service(preload=preload),
         )
         try:
             infos = {
