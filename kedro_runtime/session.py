@@ -307,7 +307,9 @@ class KedroSession(BuiltSession):
         return run_id, {"run_params": record, "pipeline": pipe, "catalog": catalog}
 
 
-def _run_request(arguments: dict[str, Any], params: Any) -> RunRequest:
+def _run_request(
+    arguments: dict[str, Any], params: Mapping[str, Any] | None
+) -> RunRequest:
     """The :class:`RunRequest` of ``run``'s arguments, Kedro's aliases applied.
 
     ``pipeline_name`` (deprecated by Kedro) becomes ``pipeline_names`` and
