@@ -1,14 +1,16 @@
 """One run of a project, as a value: every argument of ``session.run``, checked once.
 
 :class:`RunRequest` is what ``KedroSession.run(...)`` builds from its arguments
-and hands to ``KedroSession._run``; a service passes one as
-``session.run(request=...)``; ``kedro run`` builds one from its options,
-and a service or a worker process can build, keep or send one. It is frozen and
-picklable, so a request can travel to another process (see the class's notes on
-``runtime_data`` and ``runner``).
+(``kedro run`` calls ``run`` with its options) and hands to
+``KedroSession._run``. A service builds one itself and passes it as
+``session.run(request=...)``: the server from a request body, ``run_many`` on
+the client, for its workers. It is frozen and picklable, so a request can
+travel to another process (see the class's notes on ``runtime_data`` and
+``runner``).
 
 Adding a run argument means adding a field here (with its check in
-``__post_init__`` and its entry in :meth:`RunRequest.hook_run_params`), and
+``__post_init__`` and its entry in :meth:`RunRequest.hook_run_params`), an
+argument of the same name to ``KedroSession.run`` (documented there), and
 reading it where it is used.
 """
 

@@ -122,12 +122,9 @@ class KedroSession(BuiltSession):
         )
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
+        # Kedro's create, with its own arguments in its own order.
         session: KedroSession = super().create(  # type: ignore[assignment]
-            project_path=project_path,
-            save_on_close=save_on_close,
-            env=env,
-            runtime_params=nested or None,
-            conf_source=conf_source,
+            project_path, save_on_close, env, nested or None, conf_source
         )
         if wanted is not None:  # else the options __init__ chose stay
             session._use_options(wanted)
@@ -193,26 +190,12 @@ class KedroSession(BuiltSession):
                 both given; other errors: :class:`RunRequest`, :meth:`_run`.
             TypeError: If ``request`` is not a ``RunRequest`` or not alone.
         """
+        arguments = dict(locals())
+        del arguments["self"], arguments["request"]
         if request is not None:
-            arguments = dict(locals())
             return self._run(request_alone(request, arguments))
-        request = RunRequest(
-            pipeline_names=pipeline_name_alias(pipeline_name, pipeline_names),
-            tags=tags,
-            from_nodes=from_nodes,
-            to_nodes=to_nodes,
-            node_names=node_names,
-            from_inputs=from_inputs,
-            to_outputs=to_outputs,
-            namespaces=namespaces,
-            runner=runner,
-            load_versions=load_versions,
-            only_missing_outputs=only_missing_outputs,
-            runtime_data=runtime_data,
-            runtime_params=runtime_params_alias(runtime_params, extra_params, "run"),
-            run_id=run_id,
-        )
-        return self._run(request)
+        params = runtime_params_alias(runtime_params, extra_params, "run")
+        return self._run(_run_request(arguments, params))
 
     def _run(self, request: RunRequest) -> dict[str, Any]:
         """Carry out one run; what :meth:`run` does once it has a request.
@@ -322,3 +305,22 @@ class KedroSession(BuiltSession):
             runtime_data=sorted(data),
         )
         return run_id, {"run_params": record, "pipeline": pipe, "catalog": catalog}
+
+
+def _run_request(
+    arguments: dict[str, Any], params: Mapping[str, Any] | None
+) -> RunRequest:
+    """The :class:`RunRequest` of ``run``'s arguments, Kedro's aliases applied.
+
+    ``pipeline_name`` (deprecated by Kedro) becomes ``pipeline_names`` and
+    ``params`` (``runtime_params`` or the deprecated ``extra_params``, warned
+    about by ``run`` itself) the request's ``runtime_params``; every other
+    argument is the request field of the same name.
+    """
+    fields = dict(arguments)
+    names = pipeline_name_alias(
+        fields.pop("pipeline_name"), fields.pop("pipeline_names")
+    )
+    del fields["extra_params"]
+    fields["runtime_params"] = params
+    return RunRequest(pipeline_names=names, **fields)
