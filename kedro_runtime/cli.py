@@ -139,7 +139,7 @@ def _new_options() -> list[click.Parameter]:
     ]
 
 
-@click.group(name="kedro-runtime")
+@click.group(name="kedro")
 def cli() -> None:
     """Commands from kedro-runtime."""
 
