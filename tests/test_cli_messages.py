@@ -1,8 +1,10 @@
-"""What ``kedro`` prints in a project: missing extras, and each command once in --help.
+"""What ``kedro`` prints in a project: missing extras, each command once in --help,
+and the ``--config`` key of an option given by its flag.
 
-Run through the real ``kedro`` executable, as a user runs it: Kedro's own
-handling of a plugin command's errors (and click's) is part of what is tested.
-A missing extra is simulated by a ``sitecustomize`` that makes its import fail.
+The first tests run the real ``kedro`` executable, as a user runs it: Kedro's
+own handling of a plugin command's errors (and click's) is part of what is
+tested. A missing extra is simulated by a ``sitecustomize`` that makes its
+import fail.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from pathlib import Path
 
 import pytest
 from _example import copy_example
+from click.testing import CliRunner
+
+from kedro_runtime.cli import cli
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +88,24 @@ def test_each_command_is_listed_once_in_kedro_help(
     listed = re.findall(r"^  ([a-z-]+)  ", result.stdout, flags=re.MULTILINE)
     for command in ("run", "server", "sweep", "catalog", "ipython", "jupyter"):
         assert listed.count(command) == 1, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "fragment"),
+    [
+        ("async", "The key of `--async` is `is_async`."),
+        ("nodes", "The key of `--nodes` is `node_names`."),
+        ("n", "The key of `--nodes` is `node_names`."),
+        ("runtime_param", "Did you mean runtime_params"),
+    ],
+)
+def test_a_config_key_written_as_its_flag_names_the_key(
+    project_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, fragment: str
+) -> None:
+    monkeypatch.chdir(project_path)
+    (project_path / "run.yml").write_text(f"run:\n  {key}: x\n")
+    result = CliRunner().invoke(cli, ["run", "--config", "run.yml"])
+    assert result.exit_code == 1, result.output
+    assert f"key `{key}` in --config file" in result.stderr  # Kedro: stdout
+    assert fragment in result.stderr
+    assert not result.stdout

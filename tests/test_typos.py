@@ -170,15 +170,18 @@ def test_cli_dotted_key_inside_a_string_param_warns(
     )
 
 
-def test_the_server_answers_422_for_a_dotted_key_inside_a_string_param(
-    project_path: Path,
-) -> None:
+def test_the_server_answers_422_for_unread_params(project_path: Path) -> None:
+    """Kedro's server answers 200 and runs with the param unread."""
     from _server import post_run  # noqa: PLC0415
     from fastapi.testclient import TestClient  # noqa: PLC0415
 
     from kedro_runtime.server import create_app  # noqa: PLC0415
 
     with TestClient(create_app(project_path, api_key="")) as client:
+        status, body = post_run(client, {"params": {"factr": 2}})
+        assert status == 422
+        assert "Nothing reads runtime_params ['factr']" in str(body)
+        assert "did you mean factor" in str(body)
         status, body = post_run(client, {"params": {"currency.code": "X"}})
         assert status == 422
         assert "the parameter 'currency', which is a str" in str(body)
