@@ -43,12 +43,11 @@ from .settings import (
 APP_FACTORY = "kedro_runtime.server.app:create_app"
 """What uvicorn imports in every worker: it reads its settings from the environment."""
 
-MISSING_EXTRA = (
+_MISSING_EXTRA = (
     "`kedro server start` from kedro-runtime needs FastAPI and uvicorn (the "
     "`server` extra). From the root of a kedro-runtime clone, install them "
     'with: pip install -e ".[server]"'
 )
-"""What ``kedro server start`` says (exit code 1) without the ``server`` extra."""
 
 
 def _split_names(
@@ -157,8 +156,8 @@ def start(metadata: ProjectMetadata, /, **options: Any) -> None:
         import uvicorn  # noqa: PLC0415
     except ImportError as exc:
         # A plain ClickException: Kedro's KedroCliError prints the exception
-        # being handled, which click >= 8.2 no longer is when it shows it.
-        raise click.ClickException(MISSING_EXTRA) from exc
+        # being handled, which (with click 8.5) is gone when click shows it.
+        raise click.ClickException(_MISSING_EXTRA) from exc
     workers: int = options["workers"]
     reload: bool = options["reload"]
     if reload and workers > 1:
