@@ -270,7 +270,13 @@ class KedroSession(BuiltSession):
         run_params = dict(request.runtime_params or {})
         resolve.check_run_params(project, run_params, self.options)
         parallel = isinstance(request.runner, ParallelRunner)
-        data, pipe = inject.prepare(filtered, request.runtime_data, parallel=parallel)
+        data, pipe = inject.prepare(
+            filtered,
+            request.runtime_data,
+            parallel=parallel,
+            catalog=project.catalog,
+            load_versions=request.load_versions,
+        )
         resolve.check_load_versions(project, request.load_versions)
         # Warm what the filtered pipeline reads, not only what this run reads:
         # the key is the filter's, and later runs with it may inject less.
