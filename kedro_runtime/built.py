@@ -23,6 +23,7 @@ from . import registry, resolve
 from . import run_logging as logmode
 from ._context import new_session_context
 from .hook_safety import RunGuard
+from .node_cache import NodeCache
 from .options import SessionOptions, options_on_create
 from .pipelines import PipelineCache
 from .preload import Preloader, PreloadInfo
@@ -70,6 +71,11 @@ class BuiltSession(_KedroSession):
         self._guard = RunGuard(self._hooks)
         self._preload = Preloader(
             self.options.preload_choice, self._hooks, self.pipeline
+        )
+        self._node_cache = (
+            NodeCache(self.options.node_cache_max_bytes, self._hooks)
+            if self.options.node_cache
+            else None
         )
 
     def load_context(self) -> KedroContext:
@@ -144,13 +150,16 @@ class BuiltSession(_KedroSession):
         The next run (or ``load_context()``) reads the project's config and
         settings again and calls ``register_pipelines()`` again. Use it in a
         notebook after editing config files; for edited Python code use
-        ``%reload_kedro``, which also re-imports the project package.
+        ``%reload_kedro``, which also re-imports the project package. Empties
+        the node cache.
         """
         with self._lock:
             self._context = None
             self._project = None
             self._pipelines.clear()
             self._preload.clear()
+            if self._node_cache is not None:
+                self._node_cache.clear()
             if self._package:
                 registry.reconfigure(self._package)
 

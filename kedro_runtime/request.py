@@ -87,6 +87,8 @@ class RunRequest:
         runtime_data: Dataset name to data or dataset, for this run only.
         runtime_params: Parameters for this run only, nested.
         run_id: The run's id; ``None`` to have one generated.
+        node_cache: Use the session's node cache, if it has one (default);
+            ``False`` runs every node and leaves the cache as it is.
 
     Raises:
         RuntimeParamsTypeError: If ``runtime_params`` is not a mapping or a key
@@ -98,6 +100,7 @@ class RunRequest:
         RuntimeDataTypeError: If ``runtime_data`` is not a mapping of names.
         RunIdTypeError: If ``run_id`` is not a string.
         RunIdError: If ``run_id`` cannot be a dataset version.
+        TypeError: If ``node_cache`` is not a bool.
 
     Example:
     ``` python
@@ -120,6 +123,7 @@ class RunRequest:
     runtime_data: Mapping[str, Any] | None = None
     runtime_params: Mapping[str, Any] | None = None
     run_id: str | None = None
+    node_cache: bool = True
 
     def __post_init__(self) -> None:
         """Check every field (in the order ``run`` always checked them) and
@@ -132,6 +136,10 @@ class RunRequest:
             self._set(name, as_names(getattr(self, name), name))
         self._set("load_versions", check_load_versions(self.load_versions))
         self._set("runtime_data", check_runtime_data_type(self.runtime_data))
+        if not isinstance(self.node_cache, bool):
+            raise TypeError(
+                f"`node_cache` must be True or False, got {self.node_cache!r}."
+            )
         if self.run_id is not None:
             try:
                 check_run_id(self.run_id)
