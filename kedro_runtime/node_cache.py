@@ -21,7 +21,9 @@ load hook fires for its inputs (they are not loaded).
 Concurrency: one lock, owned by the cache. A run takes its keys in one
 planning step inside its hooked part, once it waits for nothing else; a key
 that a run planned earlier is computing is waited for, then reused (a run only
-waits for runs planned before it, so runs never wait for each other in turn).
+waits for runs planned before it, so runs never wait for each other in turn). A
+run made from inside a node of the run that computes the key (a nested run)
+does not wait for it: it computes the node itself.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ DEFAULT_MAX_BYTES = 1 << 30
 class _RunState:
     """What the cache knows of one run in flight."""
 
+    run_id: str
     keys: dict[str, str] = field(default_factory=dict)
     hits: set[str] = field(default_factory=set)
     owned: dict[str, threading.Event] = field(default_factory=dict)
@@ -78,7 +81,7 @@ class NodeCache:
     ):
         self._store = store or MemoryStore(max_bytes)
         self._lock = threading.Lock()
-        self._inflight: dict[str, threading.Event] = {}
+        self._inflight: dict[str, tuple[threading.Event, str]] = {}
         self._runs: dict[str, _RunState] = {}
         self._local = threading.local()
         hooks.register(_Recorder(self))
@@ -116,7 +119,7 @@ class NodeCache:
             Nothing; run the runner inside.
         """
         pipe: Pipeline = hook_args["pipeline"]
-        state = _RunState()
+        state = _RunState(run_id)
         self._runs[run_id] = state
         skipped: list[str] = []
         try:
@@ -147,13 +150,16 @@ class NodeCache:
                     stored = self._store.get(key)
                     waiting = self._inflight.get(key)
                     if stored is None and waiting is None:
-                        self._inflight[key] = state.owned[key] = threading.Event()
+                        state.owned[key] = event = threading.Event()
+                        self._inflight[key] = (event, state.run_id)
                         break
                 if stored is not None:
                     state.hits.add(node.name)
                     state.replays[node.name] = stored
                     break
-                waiting.wait()  # type: ignore[union-attr]
+                if waiting is None or waiting[1] in self._inside():
+                    break  # a run nested in a node of the owner: compute it
+                waiting[0].wait()
 
     def _release(self, state: _RunState, key: str | None = None) -> None:
         with self._lock:
@@ -163,12 +169,24 @@ class NodeCache:
                     self._inflight.pop(owned, None)
                     event.set()
 
+    def _inside(self) -> list[str]:
+        """The runs whose node this thread is running (nested runs: several)."""
+        inside: list[str] = self._local.__dict__.setdefault("inside", [])
+        return inside
+
     def _started(self, run_id: str, node: Node) -> None:
+        self._inside().append(run_id)
         state = self._runs.get(run_id)
         if state is not None:
             state.started[node.name] = time.perf_counter()
 
+    def _left(self, run_id: str) -> None:
+        inside = self._inside()
+        if run_id in inside:
+            inside.remove(run_id)
+
     def _finished(self, run_id: str, node: Node, outputs: dict[str, Any]) -> None:
+        self._left(run_id)
         state = self._runs.get(run_id)
         if state is None:
             return
@@ -191,6 +209,7 @@ class NodeCache:
         self._release(state, key)
 
     def _failed(self, run_id: str, node: Node) -> None:
+        self._left(run_id)
         state = self._runs.get(run_id)
         key = None if state is None else state.keys.get(node.name)
         if state is not None and key is not None:
