@@ -263,6 +263,15 @@ def infer_copy_mode(value: Any) -> str:
     return mode
 
 
+def memory_copy_mode(dataset: AbstractDataset) -> str | None:
+    """The ``copy_mode`` a ``MemoryDataset`` was given (``_copy_mode``; ``None``:
+    inferred from the data), or ``"assign"`` for any other dataset."""
+    if type(dataset) is not MemoryDataset:
+        return "assign"
+    mode: str | None = dataset._copy_mode
+    return mode
+
+
 def copy_with_mode(value: Any, mode: str) -> Any:
     """``value`` copied as Kedro's ``MemoryDataset`` copies with ``mode``
     (``_copy_with_mode``: ``copy``, ``deepcopy`` or ``assign``)."""

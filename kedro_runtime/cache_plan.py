@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 
+from . import _kedro_private as private
 from . import fingerprint
+from .cache_store import Outputs
 
 if TYPE_CHECKING:
     from .node_cache import _RunState
@@ -132,7 +134,7 @@ def rebuild(
             gone.add(node.name)
     skipped = [node.name for node in pipe.nodes if node.name in gone]
     nodes = [
-        _replay_node(node, state.replays[node.name])
+        _replay_node(node, state.replays[node.name], catalog)
         if node.name in state.hits
         else node
         for node in pipe.nodes
@@ -146,14 +148,15 @@ def _persistent(catalog: DataCatalog, name: str) -> bool:
     return dataset is not None and not isinstance(dataset, MemoryDataset)
 
 
-def _replay_node(node: Node, stored: dict[str, MemoryDataset]) -> Node:
+def _replay_node(node: Node, stored: Outputs, catalog: DataCatalog) -> Node:
     """A node like ``node``, without inputs, that returns copies of ``stored``."""
     outputs = list(node.outputs)
     name = node.name
     if node.namespace and name.startswith(node.namespace + "."):
         name = name[len(node.namespace) + 1 :]
+    copies = [_must_copy(catalog, out, stored[out][1]) for out in outputs]
     return Node(
-        _Replay(outputs, stored),
+        _Replay(outputs, stored, copies),
         None,
         outputs if len(outputs) > 1 else outputs[0],
         name=name,
@@ -163,14 +166,32 @@ def _replay_node(node: Node, stored: dict[str, MemoryDataset]) -> Node:
     )
 
 
-class _Replay:
-    """The function of a reused node: copies of its stored outputs, as Kedro copies."""
+def _must_copy(catalog: DataCatalog, name: str, mode: str) -> bool:
+    """Whether a stored output must be copied before the run saves it.
 
-    def __init__(self, outputs: list[str], stored: dict[str, MemoryDataset]):
+    Not when it goes to a ``MemoryDataset`` that copies it as the cache would
+    (its copy mode inferred, ``deepcopy``, or the stored value's own): saving
+    it copies it already.
+    """
+    dataset = catalog.get(name, fallback_to_runtime_pattern=True)
+    dataset_mode = "assign" if dataset is None else private.memory_copy_mode(dataset)
+    return dataset_mode not in (None, "deepcopy", mode) or mode == "assign"
+
+
+class _Replay:
+    """The function of a reused node: its stored outputs, copied as Kedro copies."""
+
+    def __init__(self, outputs: list[str], stored: Outputs, copies: list[bool]):
         self._outputs = outputs
         self._stored = stored
+        self._copies = copies
         self.__name__ = "node_cache_replay"
 
     def __call__(self) -> Any:
-        values = [self._stored[name].load() for name in self._outputs]
+        values = [
+            private.copy_with_mode(*self._stored[name])
+            if copy
+            else self._stored[name][0]
+            for name, copy in zip(self._outputs, self._copies, strict=True)
+        ]
         return values if len(values) > 1 else values[0]

@@ -13,19 +13,21 @@ import html
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from kedro.io import MemoryDataset
 from kedro.pipeline import Pipeline
+
+Outputs = dict[str, tuple[Any, str]]
+"""A node's stored outputs: dataset name to (a copy of the value, its copy mode)."""
 
 
 class Store(Protocol):
     """What the node cache needs of a store."""
 
-    def get(self, key: str) -> dict[str, MemoryDataset] | None:
+    def get(self, key: str) -> Outputs | None:
         """The outputs stored under ``key`` (marked recently used), or ``None``."""
 
-    def put(self, key: str, outputs: dict[str, MemoryDataset], size: int) -> None:
+    def put(self, key: str, outputs: Outputs, size: int) -> None:
         """Store ``outputs`` (``size`` bytes, measured) under ``key``."""
 
     def clear(self) -> None:
@@ -42,14 +44,12 @@ class MemoryStore:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._entries: OrderedDict[str, tuple[dict[str, MemoryDataset], int]] = (
-            OrderedDict()
-        )
+        self._entries: OrderedDict[str, tuple[Outputs, int]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: str) -> dict[str, MemoryDataset] | None:
+    def get(self, key: str) -> Outputs | None:
         """The outputs stored under ``key`` (marked recently used), or ``None``."""
         entry = self._entries.get(key)
         if entry is None:
@@ -57,7 +57,7 @@ class MemoryStore:
         self._entries.move_to_end(key)
         return entry[0]
 
-    def put(self, key: str, outputs: dict[str, MemoryDataset], size: int) -> None:
+    def put(self, key: str, outputs: Outputs, size: int) -> None:
         """Store ``outputs`` under ``key``; nothing if larger than the bound."""
         if size > self.max_bytes:
             return

@@ -37,13 +37,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
-from kedro.io import DataCatalog, MemoryDataset
+from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
 from pluggy import PluginManager
 
 from . import _kedro_private as private
 from .cache_plan import Keys, rebuild
-from .cache_store import MemoryStore, RunReport, Store
+from .cache_store import MemoryStore, Outputs, RunReport, Store
 from .preload import size_of
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class _RunState:
     owned: dict[str, threading.Event] = field(default_factory=dict)
     started: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
-    replays: dict[str, dict[str, MemoryDataset]] = field(default_factory=dict)
+    replays: dict[str, Outputs] = field(default_factory=dict)
 
 
 class NodeCache:
@@ -197,10 +197,10 @@ class NodeCache:
         if key is None or node.name in state.hits:
             return
         try:
-            stored = {
-                name: private.memory_dataset_for(value)
-                for name, value in outputs.items()
-            }
+            stored: Outputs | None = {}
+            for name, value in outputs.items():
+                mode = private.infer_copy_mode(value)
+                stored[name] = (private.copy_with_mode(value, mode), mode)  # type: ignore[index]
         except Exception:  # cannot be copied: not stored
             stored = None
         if stored is not None:

@@ -304,6 +304,14 @@ def test_local_load_path(tmp_path: Path) -> None:
     assert private.local_load_path(MemoryDataset(1)) is None
 
 
+def test_memory_copy_mode(tmp_path: Path) -> None:
+    api = "MemoryDataset._copy_mode"
+    assert private.memory_copy_mode(MemoryDataset()) is None, changed(api)
+    dataset = MemoryDataset(copy_mode="deepcopy")
+    assert private.memory_copy_mode(dataset) == "deepcopy", changed(api)
+    assert private.memory_copy_mode(CSVDataset(filepath=str(tmp_path))) == "assign"
+
+
 def test_cached_dataset_parts() -> None:
     api = "CachedDataset._dataset and _cache"
     inner = MemoryDataset(copy_mode="assign")
