@@ -16,9 +16,12 @@ from typing import Any
 import pandas as pd
 import pytest
 from _cache_project import PACKAGE, create_cache_project
+from _session import hook_manager
 from conftest import quiet_kedro_logs
 from kedro.framework.startup import bootstrap_project
-from kedro.runner import ThreadRunner
+from kedro.framework.hooks import hook_impl
+from kedro.pipeline import Node
+from kedro.runner import ParallelRunner, ThreadRunner
 
 from kedro_runtime import KedroSession, RunRequest, SessionOptions
 
@@ -255,3 +258,47 @@ def test_options_are_checked(changes: dict[str, Any], message: str) -> None:
 def test_the_run_option_is_checked() -> None:
     with pytest.raises(TypeError, match="`node_cache` must be True or False"):
         RunRequest(node_cache="no")  # type: ignore[arg-type]
+
+
+class NodeHooks:
+    """Records the node and dataset hooks of runs."""
+
+    kedro_runtime_concurrent_safe = True
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, list[str]] = {}
+        self.saved: list[str] = []
+        self.loaded: list[str] = []
+
+    @hook_impl
+    def before_node_run(self, node: Node) -> None:
+        self.nodes[node.name] = list(node.inputs)
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str) -> None:
+        self.saved.append(dataset_name)
+
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str) -> None:
+        self.loaded.append(dataset_name)
+
+
+def test_hooks_of_a_reused_node(session: KedroSession, nodes: ModuleType) -> None:
+    session.run()
+    hooks = NodeHooks()
+    hook_manager(session).register(hooks)
+    session.run()
+    # Reused: node hooks with no inputs; skipped (`first`): nothing.
+    assert hooks.nodes == {"mutate": [], "second": [], "stamp": ["total"]}
+    assert sorted(hooks.saved) == ["mutated", "stamped", "total"]
+    assert hooks.loaded == ["total"]
+
+
+def test_a_parallel_run_bypasses_the_cache(
+    session: KedroSession, nodes: ModuleType
+) -> None:
+    expected = outputs(session.run())
+    result = outputs(session.run(runner=ParallelRunner(max_workers=2)))
+    assert result == expected
+    report = session.last_report()
+    assert report is not None and report.names("reused") == []
