@@ -18,8 +18,8 @@ import pytest
 from _cache_project import PACKAGE, create_cache_project
 from _session import hook_manager
 from conftest import quiet_kedro_logs
-from kedro.framework.startup import bootstrap_project
 from kedro.framework.hooks import hook_impl
+from kedro.framework.startup import bootstrap_project
 from kedro.pipeline import Node
 from kedro.runner import ParallelRunner, ThreadRunner
 
