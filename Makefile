@@ -26,6 +26,7 @@ lint: install-test
 	$(BIN)/ruff check kedro_runtime tests tests_plugins examples benchmarks features
 	$(BIN)/ruff format --check kedro_runtime tests tests_plugins
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: install-test
 	$(BIN)/pytest
@@ -58,4 +59,4 @@ docs: $(BIN)/python
 	$(BIN)/mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) $(PLUGINS_VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache site
+	rm -rf $(VENV) $(PLUGINS_VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache site

@@ -1,14 +1,22 @@
-"""How long ``/health`` takes while the server decodes a body of tens of MiB.
+"""How long ``/health`` takes while the server handles a large or hostile body.
 
-Run it with ``python benchmarks/health_under_load.py [--mib 40]`` (under a
-minute; ``--plain`` decodes every body with ``json.loads``, for comparison). It
-copies ``examples/orders`` into a temporary folder, serves it with ``create_app``
-under uvicorn on a free 127.0.0.1 port, in a process of its own (one worker, as a
-deployed server: the clients do not share its GIL), sends one
-``POST /run`` whose body is ``--mib`` MiB of JSON (a list of records for a
-dataset the pipeline does not have, refused once decoded: no pipeline runs), and
-meanwhile asks ``/health`` every 10 ms. It prints the decode's duration and the
-largest and median ``/health`` latency seen while the body was being handled.
+Run it with ``python benchmarks/health_under_load.py [--body records] [--mib 40]``
+(under a minute; ``--plain`` decodes every body with ``json.loads``, for
+comparison). It copies ``examples/orders`` into a temporary folder, serves it
+with ``create_app`` under uvicorn on a free 127.0.0.1 port, in a process of its
+own (one worker, as a deployed server: the clients do not share its GIL), sends
+``--repeat`` ``POST /run`` requests one after the other, and meanwhile asks
+``/health`` every 10 ms. The body is one of:
+
+- ``records``: ``--mib`` MiB of JSON, a list of records for a dataset the
+  pipeline does not have (refused once decoded: no pipeline runs);
+- ``deep``: 60,000 nested arrays padded with spaces to just over 1 MiB (issue
+  18: 12.5 s of stalled ``/health``, gigabytes of memory);
+- ``sparse``: 12,000 records for the ``orders`` table that each carry a column
+  of their own (issue 18: a 12,000 x 12,000 table).
+
+It prints each request's status and duration, and the largest and median
+``/health`` latency seen while the bodies were being handled.
 """
 
 from __future__ import annotations
@@ -43,10 +51,35 @@ import uvicorn
 from kedro_runtime.server import body, create_app
 project, port, mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 if sys.argv[4:] == ["plain"]:
-    body.INCREMENTAL_BYTES = sys.maxsize
+    import json
+
+    async def plain(data, max_depth=0):
+        return json.loads(data)
+
+    body.decode_json = plain
 app = create_app(project, api_key="", max_request_bytes=mib << 20)
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 """
+
+
+def _records(mib: int) -> bytes:
+    row = {"order_id": 1, "region": "north", "product": "widget", "quantity": 2}
+    rows = (mib << 20) // len(json.dumps(row))
+    return json.dumps({"runtime_data": {"not_a_dataset": [row] * rows}}).encode()
+
+
+def _deep(_mib: int) -> bytes:
+    depth = 60_000
+    document = b'{"params": ' + b"[" * depth + b"]" * depth + b"}"
+    return document + b" " * ((1 << 20) + 1 - len(document))
+
+
+def _sparse(_mib: int) -> bytes:
+    rows = [{f"column_{i}": i} for i in range(12_000)]
+    return json.dumps({"runtime_data": {"orders": rows}}).encode()
+
+
+_BODIES = {"records": _records, "deep": _deep, "sparse": _sparse}
 
 
 def main() -> int:
@@ -55,6 +88,8 @@ def main() -> int:
     parser.add_argument(
         "--plain", action="store_true", help="decode with json.loads (the baseline)"
     )
+    parser.add_argument("--body", choices=sorted(_BODIES), default="records")
+    parser.add_argument("--repeat", type=int, default=1, help="requests to send")
     args = parser.parse_args()
     mib = args.mib
     with tempfile.TemporaryDirectory() as folder:
@@ -74,21 +109,20 @@ def main() -> int:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        row = {"order_id": 1, "region": "north", "product": "widget", "quantity": 2}
-        rows = (mib << 20) // len(json.dumps(row))
-        body = json.dumps({"runtime_data": {"not_a_dataset": [row] * rows}}).encode()
+        body = _BODIES[args.body](mib)
         done = threading.Event()
-        took: list[float] = []
+        took: list[tuple[int, float]] = []
 
         def post() -> None:
-            start = time.perf_counter()
-            httpx.post(
-                f"{url}/run",
-                content=body,
-                headers={"Content-Type": "application/json"},
-                timeout=120,
-            )
-            took.append(time.perf_counter() - start)
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                response = httpx.post(
+                    f"{url}/run",
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                    timeout=120,
+                )
+                took.append((response.status_code, time.perf_counter() - start))
             done.set()
 
         poster = threading.Thread(target=post)
@@ -103,7 +137,8 @@ def main() -> int:
         poster.join()
         server.terminate()
         server.wait(timeout=30)
-    print(f"body: {len(body) / (1 << 20):.1f} MiB, POST /run took {took[0]:.2f} s")
+    answers = ", ".join(f"{status} in {seconds:.2f} s" for status, seconds in took)
+    print(f"body ({args.body}): {len(body) / (1 << 20):.2f} MiB; POST /run: {answers}")
     print(
         f"/health while it was handled: {len(latencies)} requests, max "
         f"{max(latencies) * 1000:.1f} ms, median {statistics.median(latencies) * 1000:.1f} ms"

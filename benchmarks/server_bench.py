@@ -156,6 +156,7 @@ class Server:
             "KEDRO_LOGGING_CONFIG": str(project / "conf" / "logging.yml"),
         }
         env.pop("KEDRO_RUNTIME_API_KEY", None)
+        env.pop("KEDRO_RUNTIME_SERVER_API_KEY", None)
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [part.replace("{port}", str(port)) for part in command],

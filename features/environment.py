@@ -88,7 +88,7 @@ def before_scenario(context: Context, scenario: Scenario) -> None:
     for folder in context.project.glob("conf/*"):
         if folder.is_dir() and folder.name not in {"base", "local"}:
             shutil.rmtree(folder)
-    for folder in ("other_conf", "inputs"):
+    for folder in ("other_conf", "inputs", f"src/{PACKAGE}/pipelines/broken"):
         shutil.rmtree(context.project / folder, ignore_errors=True)
     context.placeholders = {"project": str(context.project)}
     context.result = None

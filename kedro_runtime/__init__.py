@@ -6,36 +6,55 @@ from __future__ import annotations
 from .catalog import as_dataset, is_fresh_per_run, override_catalog
 from .errors import (
     CatalogOverrideError,
+    KedroRuntimeError,
+    NestedRunError,
+    PreloadError,
+    PreloadTypeError,
     RunIdError,
     RunIdTypeError,
+    RunOptionError,
     RuntimeDataError,
     RuntimeDataTypeError,
     RuntimeParamsError,
     RuntimeParamsTypeError,
+    SettingsError,
+    SettingsTypeError,
+    SharedFileError,
     UnreadRuntimeParamsError,
     UntrustedParamsError,
     UntrustedParamsTypeError,
 )
 from .options import SessionOptions
-from .request import FILTERS, RunRequest
+from .parameters import is_param, parse_params
+from .preload import PreloadInfo
+from .registry import project_snapshot
+from .registry import registered_names as registered_pipeline_names
+from .request import RunRequest
 from .run_id import generate_run_id
 from .session import KedroSession
-from .shared_files import SharedFileError
+from .session_class import runtime_session_class
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "FILTERS",
     "CatalogOverrideError",
+    "KedroRuntimeError",
     "KedroSession",
+    "NestedRunError",
+    "PreloadError",
+    "PreloadInfo",
+    "PreloadTypeError",
     "RunIdError",
     "RunIdTypeError",
+    "RunOptionError",
     "RunRequest",
     "RuntimeDataError",
     "RuntimeDataTypeError",
     "RuntimeParamsError",
     "RuntimeParamsTypeError",
     "SessionOptions",
+    "SettingsError",
+    "SettingsTypeError",
     "SharedFileError",
     "UnreadRuntimeParamsError",
     "UntrustedParamsError",
@@ -43,5 +62,10 @@ __all__ = [
     "as_dataset",
     "generate_run_id",
     "is_fresh_per_run",
+    "is_param",
     "override_catalog",
+    "parse_params",
+    "project_snapshot",
+    "registered_pipeline_names",
+    "runtime_session_class",
 ]

@@ -12,7 +12,7 @@ whose ``catalog`` is the session's base catalog, built once.
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -22,10 +22,8 @@ from kedro.io import CatalogProtocol
 CATALOG_PROVIDER = "_kedro_runtime_catalog"
 """Attribute of a context that holds the function giving the session's catalog."""
 
-_CLASSES: dict[type[KedroContext], type[KedroContext]] = {}
-_CLASSES_LOCK = threading.Lock()
 
-
+@functools.cache
 def session_context_class(base: type[KedroContext]) -> type[KedroContext]:
     """A subclass of ``base`` whose ``catalog`` is given by its session.
 
@@ -37,16 +35,14 @@ def session_context_class(base: type[KedroContext]) -> type[KedroContext]:
         base: The project's ``settings.CONTEXT_CLASS``.
 
     Returns:
-        The subclass, the same object for the same ``base``.
+        The subclass, the same object for the same ``base`` (cached by
+        ``functools.cache``; two first calls at once may each make one, and
+        either works).
     """
-    with _CLASSES_LOCK:
-        if base not in _CLASSES:
-            _CLASSES[base] = _make_subclass(base)
-        return _CLASSES[base]
+    return _make_subclass(base)
 
 
 def _make_subclass(base: type[KedroContext]) -> type[KedroContext]:
-
     def catalog(self: KedroContext) -> CatalogProtocol:
         provider = self.__dict__.get(CATALOG_PROVIDER)
         if provider is None:
@@ -91,6 +87,7 @@ def new_session_context(
     Returns:
         The new context. No hook has fired for it yet.
     """
-    context = session_context_class(base)(**kwargs)
+    # A class is hashable; mypy reads the hash of KedroContext's instances.
+    context = session_context_class(base)(**kwargs)  # type: ignore[arg-type]
     setattr(context, CATALOG_PROVIDER, catalog_provider)
     return context

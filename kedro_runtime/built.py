@@ -24,12 +24,12 @@ from . import run_logging as logmode
 from ._context import new_session_context
 from .hook_safety import RunGuard
 from .node_cache import NodeCache
-from .options import SessionOptions, options_on_create
+from .options import SessionOptions
 from .pipelines import PipelineCache
 from .preload import Preloader, PreloadInfo
 from .project import Project, build_project
 from .request import RunRequest
-from .run_id import RunIds, session_id_for
+from .run_id import RunIds, unique_session_id
 from .shared_files import InFlightFiles
 
 
@@ -50,14 +50,19 @@ class BuiltSession(_KedroSession):
         """Make a session; use :meth:`create`, as with Kedro's session.
 
         Args:
-            session_id: The id; ``create`` gives a generated one (see run_id.py).
+            session_id: The id. Kedro's bare timestamp (what Kedro's ``create``
+                gives) gets 64 random bits appended, so that it is unique
+                across processes, and the first run takes it as run id; any
+                other id is kept as it is (see ``run_id.py``).
             *args: The other arguments of Kedro's ``KedroSession``.
-            options: The session's options (``None``: those ``create`` was
-                given, or the defaults).
+            options: The session's options (``None``: ``SessionOptions()``).
             **kwargs: The keyword arguments of Kedro's ``KedroSession``.
+
+        Raises:
+            TypeError: If ``options`` is not a ``SessionOptions``.
         """
-        super().__init__(session_id_for(session_id), *args, **kwargs)
-        self.options = options or options_on_create()
+        unique = unique_session_id(session_id)
+        super().__init__(unique, *args, **kwargs)
         self._hooks = private.session_hook_manager(self)
         self._package = private.session_package_name(self)
         self._root = private.session_project_path(self)
@@ -65,18 +70,51 @@ class BuiltSession(_KedroSession):
         self._context: KedroContext | None = None
         self._project: Project | None = None
         self._pipelines = PipelineCache()
-        self._run_ids = RunIds(self.session_id)
-        logmode.session_mode(self.options.run_logging, self._hooks)
-        self._files = InFlightFiles(self.options.shared_files)
+        self._run_ids = RunIds(unique if unique != session_id else None)
         self._guard = RunGuard(self._hooks)
-        self._preload = Preloader(
-            self.options.preload_choice, self._hooks, self.pipeline
-        )
+        self._run_logging: logmode.SummaryLogging | None = None
+        self._node_cache: NodeCache | None = None
+        self._use_options(options or SessionOptions())
+
+    def _use_options(self, options: SessionOptions) -> None:
+        """Set the session's options, and what depends on them; before any run.
+
+        ``__init__`` calls it, and ``create`` again with the options it was
+        given (Kedro's ``create`` constructs the session with Kedro's
+        arguments only).
+
+        Args:
+            options: The options.
+
+        Raises:
+            TypeError: If ``options`` is not a ``SessionOptions``.
+        """
+        if not isinstance(options, SessionOptions):
+            raise TypeError(
+                f"`options` must be a kedro_runtime.SessionOptions, got "
+                f"{type(options).__name__}."
+            )
+        self.options = options
+        if self._run_logging is not None:  # create() replaces __init__'s options
+            self._run_logging.close()
+        self._run_logging = logmode.session_mode(options.run_logging, self._hooks)
+        self._files = InFlightFiles(options.shared_files, self._guard.working_for)
+        self._preload = Preloader(options.preload_choice, self._hooks, self.pipeline)
+        if self._node_cache is not None:  # create() replaces __init__'s options
+            self._node_cache.close()
         self._node_cache = (
-            NodeCache(self.options.node_cache_max_bytes, self._hooks)
-            if self.options.node_cache
+            NodeCache(options.node_cache_max_bytes, self._hooks)
+            if options.node_cache
             else None
         )
+
+    def close(self) -> None:
+        """Close the session as Kedro does, and remove its summary-mode log filters."""
+        try:
+            super().close()
+        finally:
+            if self._run_logging is not None:
+                self._run_logging.close()
 
     def load_context(self) -> KedroContext:
         """The project context, built once per session (or after ``reload``).
@@ -180,7 +218,7 @@ class BuiltSession(_KedroSession):
         pipe = self._pipeline(request)
         self._pipelines.warm_base(project.catalog, request.pipeline_key, pipe)
         resolve.param_table(project, names, {}, self._create_params(), self.pipeline)
-        self._preload.datasets(project.catalog, pipe, {})
+        self._preload.datasets(project.catalog, names, pipe, {})
 
     def check_runtime_params(self, runtime_params: Mapping[str, Any]) -> None:
         """Refuse runtime params as a run of this session would, without a run.

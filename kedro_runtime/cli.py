@@ -48,13 +48,13 @@ from kedro.utils import load_obj
 
 from . import _kedro_private as private
 from .cli_options import (
-    RunOptionError,
     check_no_shared_keys,
     load_config_file,
     split_runtime_data,
     split_runtime_params,
 )
-from .errors import RuntimeDataError, RuntimeParamsError
+from .errors import RunOptionError, RuntimeDataError, RuntimeParamsError
+from .parameters import is_param
 from .request import FILTERS
 from .session import KedroSession
 from .session_class import opted_in, runtime_session_class
@@ -238,7 +238,7 @@ def _run_with_session(
             )
         filters = {name: options[name] for name in FILTERS}
         try:
-            # session.run, not execute: a project's session subclass may wrap it.
+            # The public front door: a project's session subclass may wrap run.
             return session.run(
                 pipeline_names=pipeline_names,
                 **{
@@ -299,7 +299,7 @@ def runtime_datasets(
     )
     datasets: dict[str, AbstractDataset] = {}
     for name, path in paths.items():
-        if name == "parameters" or name.startswith("params:"):
+        if is_param(name):
             raise _data_error(
                 f"'{name}' is a parameter, not a dataset: set parameters with "
                 f"--runtime-params."

@@ -13,31 +13,16 @@ from typing import Any
 
 import click
 import yaml
-from kedro.framework.cli.utils import KedroCliError, split_string
+from kedro.framework.cli.utils import split_string
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from . import _kedro_private as private
+from .errors import RunOptionError
 from .session_class import opted_in
 
 NEW_CONFIG_KEYS = ("runtime_params", "runtime_data")
 """The ``--config`` file keys that only kedro-runtime's ``kedro run`` reads."""
-
-
-class RunOptionError(KedroCliError):
-    """Options of ``kedro run`` that cannot be used together, or a bad key.
-
-    A ``KedroCliError`` (exit code 1, as Kedro's own command) that prints its
-    message as ``Error: ...``, without a traceback.
-    """
-
-    def show(self, file: Any = None) -> None:
-        """Print the message to stderr (or ``file``).
-
-        Args:
-            file: Where to print; stderr by default.
-        """
-        click.secho(f"Error: {self.format_message()}", file=file, err=True, fg="red")
 
 
 def split_runtime_params(

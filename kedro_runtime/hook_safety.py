@@ -3,20 +3,27 @@
 Two mechanisms, entered around the hooked part of every run (from
 ``before_pipeline_run`` to ``after_pipeline_run`` or ``on_pipeline_error``):
 
-- **Turns.** A hook object that implements a per-run hook (pipeline, node or
-  dataset hooks) and is not declared safe for concurrent runs gets one lock,
-  shared by every session of the process (plugin hooks registered through entry
-  points are process-wide objects). A run holds the locks of the unsafe hooks of
-  its session, so runs that share such a hook take turns; runs that share none
-  still overlap. A hook is safe when it (or its class) has
-  ``kedro_runtime_concurrent_safe = True``, when ``settings.CONCURRENT_SAFE_HOOKS``
-  names its class (``"package.module.Class"``) or its distribution
-  (``"kedro-mlflow"``), or when it implements no per-run hook.
+- **Turns.** If a session has a hook object that implements a per-run hook
+  (pipeline, node or dataset hooks) and is not declared safe for concurrent
+  runs, its runs take turns through one re-entrant lock that the session's
+  :class:`RunGuard` owns; runs of a session without such a hook overlap. The
+  lock is per session: two sessions of one process that share a hook object
+  (``settings.HOOKS`` and plugin hooks are shared) do not take turns with each
+  other, as two Kedro sessions in two threads never did. A hook is safe when it
+  (or its class) has ``kedro_runtime_concurrent_safe = True``, when
+  ``settings.CONCURRENT_SAFE_HOOKS`` names its class (``"package.module.Class"``)
+  or its distribution (``"kedro-mlflow"``), or when it implements no per-run
+  hook.
 - **Run scopes.** ``settings.RUN_SCOPES``: callables ``scope(run_id)`` that
   return a context manager, entered in the thread that calls ``session.run``
   and exited after the last pipeline hook, also when a hook or a node raised.
-  They reset what a plugin leaves active where a public API can. The default,
-  :data:`DEFAULT_RUN_SCOPES`, holds :func:`mlflow_run_scope`.
+  They reset what a plugin leaves active where a public API can. The default is
+  :data:`kedro_runtime.integrations.DEFAULT_RUN_SCOPES`.
+
+The guard also knows which runs each thread works for (the thread that called
+``session.run``, and a thread where a node of the run starts), so that a run
+started from inside a run of the same session that would wait for it is
+refused with :class:`NestedRunError` instead of waiting forever.
 
 See ``docs/plugins.md`` and ``docs/design.md`` (Concurrency).
 """
@@ -26,16 +33,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import sys
 import threading
-import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from types import ModuleType
 from typing import Any
 
+from kedro.framework.hooks import hook_impl
 from kedro.framework.project import settings
 from pluggy import PluginManager
+
+from .errors import NestedRunError
+from .integrations import DEFAULT_RUN_SCOPES, RunScope
 
 logger = logging.getLogger(__name__)
 
@@ -60,64 +69,10 @@ PER_RUN_HOOKS = (
 )
 """Kedro's hooks that fire during a run (the others fire once per session)."""
 
-RunScope = Callable[[str], AbstractContextManager[Any]]
-
-# Held only to look a lock up, never around hooks; re-entrant because a lock is
-# forgotten from a weakref callback, which garbage collection may run anywhere.
-_REGISTRY_LOCK = threading.RLock()
-_HOOK_LOCKS: dict[int, tuple[Callable[[], object], threading.RLock]] = {}
-
-
-@contextlib.contextmanager
-def _mlflow_run_scope(run_id: str) -> Iterator[None]:
-    mlflow = sys.modules.get("mlflow")
-    if mlflow is None:
-        yield
-        return
-    before = mlflow.active_run()
-    kept = None if before is None else before.info.run_id
-    status = "FINISHED"
-    try:
-        yield
-    except BaseException:
-        status = "FAILED"
-        raise
-    finally:
-        ended = []
-        active = mlflow.active_run()
-        while active is not None and active.info.run_id != kept:
-            ended.append(active.info.run_id)
-            mlflow.end_run(status)
-            active = mlflow.active_run()
-        if ended:
-            logger.info(
-                "Run %s left MLflow run(s) %s active in its thread: ended (%s)",
-                run_id,
-                ", ".join(sorted(set(ended))),
-                status,
-            )
-
-
-def mlflow_run_scope(run_id: str) -> AbstractContextManager[None]:
-    """End the MLflow runs a run started and left active in its thread.
-
-    Does nothing unless ``mlflow`` is already imported. Before the run it notes
-    ``mlflow.active_run()`` (``None``, or the caller's own run); afterwards it
-    calls ``mlflow.end_run()`` while another run is active, ``FAILED`` if the
-    run raised, so a run the caller started before ``session.run`` is never
-    ended. MLflow's active run is per thread, so this is exact under threads.
-
-    Args:
-        run_id: The Kedro run id (for the log line).
-
-    Returns:
-        The context manager to enter around the run's hooks.
-    """
-    return _mlflow_run_scope(run_id)
-
-
-DEFAULT_RUN_SCOPES: tuple[RunScope, ...] = (mlflow_run_scope,)
-"""The run scopes when ``settings.RUN_SCOPES`` is not set."""
+NESTED_RUN_FIX = (
+    "Start runs from inside a run (a node or a hook) on another session: "
+    "KedroSession.create(...)."
+)
 
 
 def _normalise(name: str) -> str:
@@ -181,36 +136,6 @@ def unsafe_hooks(hook_manager: PluginManager) -> list[tuple[str, object]]:
     return [found[key] for key in sorted(found)]
 
 
-def hook_lock(plugin: object) -> threading.RLock:
-    """The lock of one hook object, the same in every session of the process.
-
-    Args:
-        plugin: The hook object.
-
-    Returns:
-        Its re-entrant lock (dropped when the object is garbage collected).
-    """
-    key = id(plugin)
-    with _REGISTRY_LOCK:
-        entry = _HOOK_LOCKS.get(key)
-        if entry is not None and entry[0]() is plugin:
-            return entry[1]
-        try:
-            ref: Callable[[], object] = weakref.ref(plugin, lambda r: _forget(key, r))
-        except TypeError:  # not weak-referenceable: keep it (and its lock) alive
-            ref = lambda: plugin  # noqa: E731
-        lock = threading.RLock()
-        _HOOK_LOCKS[key] = (ref, lock)
-        return lock
-
-
-def _forget(key: int, ref: Callable[[], object]) -> None:
-    with _REGISTRY_LOCK:
-        entry = _HOOK_LOCKS.get(key)
-        if entry is not None and entry[0] is ref:
-            del _HOOK_LOCKS[key]
-
-
 def _scopes() -> tuple[RunScope, ...]:
     scopes = settings.get(SCOPES_SETTING, DEFAULT_RUN_SCOPES)
     if isinstance(scopes, str) or not isinstance(scopes, Iterable):
@@ -228,11 +153,41 @@ def _scopes() -> tuple[RunScope, ...]:
     return scopes
 
 
+class _ThreadMarks:
+    """Hooks that note, in a thread where a node of a run starts, its run id.
+
+    Registered on one session's hook manager by its :class:`RunGuard`; the
+    mark is per thread and per guard, so runs need not take turns for it.
+    """
+
+    kedro_runtime_concurrent_safe = True
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def working_for(self) -> frozenset[str]:
+        """The ids of the runs the current thread works for (maybe ended)."""
+        entered: frozenset[str] = getattr(self.local, "entered", frozenset())
+        node: str | None = getattr(self.local, "node", None)
+        return entered if node is None else entered | {node}
+
+    @hook_impl(tryfirst=True)
+    def before_node_run(self, run_id: str) -> None:
+        """Mark the thread before a node of run ``run_id`` runs in it (first hook)."""
+        if run_id not in getattr(self.local, "entered", ()):
+            self.local.node = run_id
+
+
 class RunGuard:
     """Turns and run scopes around the hooked part of one session's runs.
 
+    Owns the session's turn (a re-entrant lock, so that a run started from a
+    node of a ``SequentialRunner`` run, in the same thread, goes ahead) and the
+    per-thread marks of the runs each thread works for.
+
     Args:
-        hook_manager: The session's hook manager.
+        hook_manager: The session's hook manager; a concurrent-safe hook that
+            marks the threads where nodes run is registered on it.
     """
 
     def __init__(self, hook_manager: PluginManager) -> None:
@@ -241,10 +196,25 @@ class RunGuard:
         # (registered plugins, safe setting) -> unsafe_hooks(): reading the
         # plugins' distribution metadata on every run cost about 0.3 ms.
         self._unsafe: tuple[Any, list[tuple[str, object]]] | None = None
+        self.turn = threading.RLock()
+        """Runs of this session with unsafe hooks hold it (see the module)."""
+        self._holder: str | None = None
+        self._marks = _ThreadMarks()
+        hook_manager.register(self._marks)
+
+    def working_for(self) -> frozenset[str]:
+        """The ids of the runs the current thread works (or worked) for.
+
+        Returns:
+            The runs entered in this thread and still running here, and the run
+            whose node last started in this thread (its run may have ended:
+            run ids are never reused, so a caller compares with runs in flight).
+        """
+        return self._marks.working_for()
 
     @contextlib.contextmanager
     def __call__(self, run_id: str) -> Iterator[None]:
-        """Hold the unsafe hooks' locks, then enter the run scopes.
+        """Take the session's turn if needed, then enter the run scopes.
 
         Args:
             run_id: The run's id, given to each scope.
@@ -255,16 +225,18 @@ class RunGuard:
         Raises:
             TypeError: If ``CONCURRENT_SAFE_HOOKS`` or ``RUN_SCOPES`` is
                 malformed, or a scope returns no context manager.
+            NestedRunError: If this thread works for the run holding the turn.
         """
         unsafe = self._unsafe_hooks()
         scopes = _scopes()
+        local = self._marks.local
+        entered: frozenset[str] = getattr(local, "entered", frozenset())
         with contextlib.ExitStack() as stack:
-            for label, plugin in unsafe:
-                lock = hook_lock(plugin)
-                if not lock.acquire(blocking=False):
-                    self._warn(label for label, _ in unsafe)
-                    lock.acquire()
-                stack.callback(lock.release)
+            if unsafe:
+                previous = self._take_turn(run_id, [label for label, _ in unsafe])
+                stack.callback(self._end_turn, previous)
+            local.entered = entered | {run_id}
+            stack.callback(setattr, local, "entered", entered)
             for scope in scopes:
                 manager = scope(run_id)
                 if not isinstance(manager, AbstractContextManager):
@@ -274,6 +246,26 @@ class RunGuard:
                     )
                 stack.enter_context(manager)
             yield
+
+    def _take_turn(self, run_id: str, labels: list[str]) -> str | None:
+        """Take the turn; return the run that held it in this thread, if any."""
+        if not self.turn.acquire(blocking=False):
+            holder = self._holder
+            if holder is not None and holder in self.working_for():
+                raise NestedRunError(
+                    f"Run '{run_id}' was started from inside run '{holder}' of "
+                    f"the same session, in a thread of its runner, and would wait "
+                    f"for it forever: runs of this session take turns because of "
+                    f"hook(s) {', '.join(labels)}. {NESTED_RUN_FIX}"
+                )
+            self._warn(labels)
+            self.turn.acquire()
+        previous, self._holder = self._holder, run_id
+        return previous
+
+    def _end_turn(self, holder_before: str | None) -> None:
+        self._holder = holder_before
+        self.turn.release()
 
     def _unsafe_hooks(self) -> list[tuple[str, object]]:
         """:func:`unsafe_hooks`, worked out again when the plugins or setting change."""

@@ -13,6 +13,7 @@ from kedro.pipeline import Node, Pipeline
 
 from . import _kedro_private as private
 from .errors import RuntimeDataError
+from .parameters import is_param
 
 logger = logging.getLogger(__name__)
 
@@ -230,11 +231,6 @@ def copy_out_shared(result: dict[str, Any]) -> dict[str, Any]:
         else:
             copied[name] = dataset
     return copied
-
-
-def is_param(name: str) -> bool:
-    """Whether ``name`` is a parameter dataset (``parameters``, ``params:...``)."""
-    return name == "parameters" or name.startswith("params:")
 
 
 def _param_key(name: str) -> str:

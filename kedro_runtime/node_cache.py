@@ -84,7 +84,14 @@ class NodeCache:
         self._inflight: dict[str, tuple[threading.Event, str]] = {}
         self._runs: dict[str, _RunState] = {}
         self._local = threading.local()
-        hooks.register(_Recorder(self))
+        self._hooks = hooks
+        self._recorder = _Recorder(self)
+        hooks.register(self._recorder)
+
+    def close(self) -> None:
+        """Empty the cache and take its hooks off the session's hook manager."""
+        self.clear()
+        self._hooks.unregister(self._recorder)
 
     def clear(self) -> None:
         """Drop every stored result."""

@@ -1,17 +1,15 @@
 """The options of a session: what ``KedroSession.create`` adds to Kedro's arguments.
 
-Kedro's ``KedroSession.create`` makes the session with Kedro's own constructor
-arguments, so the options reach the new session's ``__init__`` through a
-context variable that ``create`` sets around that call (:func:`options_for_init`).
-Each option is checked once, here, when ``create`` is called.
+One value, :class:`SessionOptions`, passed explicitly: to the session's
+``__init__`` (``options=``), or to ``KedroSession.create(options=...)``, which
+applies it to the session Kedro's ``create`` made with Kedro's own arguments.
+Each option is checked once, here, when the value is made.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +40,8 @@ class SessionOptions:
             when it shares a non-versioned file with a run in flight: warn
             and wait for it, wait, or refuse (see
             :mod:`kedro_runtime.shared_files`).
-        preload: ``True`` loads every read-only input of the registered
-            pipelines once, on ``warm_up()`` or the first run that reads
+        preload: ``True`` loads every read-only input of the pipelines the
+            runs ask for once, on ``warm_up()`` or the first run that reads
             it, and shares it with every run; a list preloads those names.
             See ``docs/web-servers.md`` (Preloading).
         node_cache: Keep the results of nodes and reuse them in later runs
@@ -121,32 +119,28 @@ class SessionOptions:
         return preloading.check_choice(self.preload)
 
 
-_ON_CREATE: ContextVar[SessionOptions | None] = ContextVar(
-    "session_options_on_create", default=None
-)
-
-
-@contextmanager
-def options_for_init(options: SessionOptions) -> Iterator[None]:
-    """Hand ``options`` to the session that ``KedroSession.create`` makes inside.
+def with_shortcuts(options: object, **shortcuts: Any) -> SessionOptions | None:
+    """``create``'s ``options`` with its keyword shortcuts applied, checked.
 
     Args:
-        options: The options of the session being created.
-
-    Yields:
-        Nothing; call Kedro's ``create`` inside.
-    """
-    token = _ON_CREATE.set(options)
-    try:
-        yield
-    finally:
-        _ON_CREATE.reset(token)
-
-
-def options_on_create() -> SessionOptions:
-    """The options ``create`` is passing on, or the defaults outside ``create``.
+        options: ``create``'s ``options``: a ``SessionOptions`` or ``None``.
+        **shortcuts: Field name to value; ``None`` leaves the field as it is.
 
     Returns:
-        The options of the session being made.
+        ``options`` (``SessionOptions()`` if ``None``) with the shortcuts
+        given; ``None`` if neither ``options`` nor any shortcut was given.
+
+    Raises:
+        TypeError: If ``options`` is not a ``SessionOptions``, or a value has
+            the wrong type.
+        ValueError: If a value is wrong.
     """
-    return _ON_CREATE.get() or SessionOptions()
+    if options is not None and not isinstance(options, SessionOptions):
+        raise TypeError(
+            f"`options` must be a kedro_runtime.SessionOptions, got "
+            f"{type(options).__name__}."
+        )
+    changes = {name: value for name, value in shortcuts.items() if value is not None}
+    if options is None and not changes:
+        return None
+    return dataclasses.replace(options or SessionOptions(), **changes)

@@ -6,12 +6,21 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+import click
 from kedro.validation.utils import get_typed_fields
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import AnyNode, DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import GrammarParseError
+from omegaconf.grammar_parser import parse
+from omegaconf.grammar_visitor import GrammarVisitor
 
+from . import _kedro_private as private
 from .errors import RuntimeParamsError, RuntimeParamsTypeError
 
-_RUNTIME_PARAMS_VARIABLE = re.compile(r"\$\{\s*runtime_params:\s*([^,}\s]+)")
+ANY_RUNTIME_PARAM = "*"
+"""Stands for a runtime param whose name config computes (``${runtime_params:${x}}``,
+``${${name}:key}``): it may be any of them."""
+
+_COMPUTED = "\x00computed\x00"
 
 
 def nest_params(params: Mapping[str, Any] | None, *, argument: str) -> dict[str, Any]:
@@ -192,7 +201,7 @@ def keys_using_runtime_params(
     credential_names = credential_names or set()
     keys = set()
     for key, value in _containers(raw_files):
-        if any("runtime_params:" in text for text in _strings(value)):
+        if any(runtime_param_keys(text) for text in _strings(value)):
             keys.add(key)
         elif (
             isinstance(value, Mapping) and value.get("credentials") in credential_names
@@ -214,9 +223,48 @@ def runtime_params_read_by(raw_files: Mapping[Any, Any]) -> dict[str, set[str]]:
     read: dict[str, set[str]] = {}
     for key, value in _containers(raw_files):
         for text in _strings(value):
-            for variable in _RUNTIME_PARAMS_VARIABLE.findall(text):
+            for variable in runtime_param_keys(text):
                 read.setdefault(variable, set()).add(str(key))
     return read
+
+
+def runtime_param_keys(text: str) -> set[str]:
+    """The runtime params a config string reads, found by OmegaConf's own grammar.
+
+    Every spelling OmegaConf resolves counts: quoted keys
+    (``${runtime_params:'tenant', all}``), whitespace, interpolations inside
+    strings, in other resolvers' arguments and in defaults. A key or resolver
+    name that config computes (``${runtime_params:${x}}``) is
+    :data:`ANY_RUNTIME_PARAM`.
+
+    Args:
+        text: A config value.
+
+    Returns:
+        The keys the ``runtime_params`` resolver would be given; empty if the
+        text holds no interpolation, or one OmegaConf cannot parse (and would
+        refuse to resolve).
+    """
+    if "${" not in text:
+        return set()
+    keys: set[str] = set()
+
+    def resolver(name: str, args: tuple[Any, ...], args_str: tuple[str, ...]) -> str:
+        if _COMPUTED in name:
+            keys.add(ANY_RUNTIME_PARAM)
+        elif name == "runtime_params":
+            key = str(args[0]) if args else ANY_RUNTIME_PARAM
+            keys.add(ANY_RUNTIME_PARAM if _COMPUTED in key else key)
+        return _COMPUTED
+
+    def node(_key: object, _memo: object) -> AnyNode:
+        return AnyNode(_COMPUTED)  # what a key of the config holds: unknown here
+
+    try:
+        GrammarVisitor(node, resolver, None).visit(parse(text))
+    except GrammarParseError:
+        return set()
+    return keys
 
 
 def leaves(params: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -271,7 +319,7 @@ def touched_variables(params: Mapping[str, Any], variables: Iterable[str]) -> se
 
     A variable is touched when a leaf of ``params`` is the variable, lies inside
     it, or contains it (``{"model": {"alpha": 1}}`` touches ``model.alpha`` and
-    ``model``).
+    ``model``). Any param touches :data:`ANY_RUNTIME_PARAM`.
 
     Args:
         params: Nested runtime params.
@@ -283,6 +331,9 @@ def touched_variables(params: Mapping[str, Any], variables: Iterable[str]) -> se
     touched = set()
     paths = [path for path, _ in leaves(params)]
     for variable in variables:
+        if variable == ANY_RUNTIME_PARAM and paths:
+            touched.add(variable)
+            continue
         for path in paths:
             if (
                 path == variable
@@ -292,3 +343,54 @@ def touched_variables(params: Mapping[str, Any], variables: Iterable[str]) -> se
                 touched.add(variable)
                 break
     return touched
+
+
+def is_param(name: str) -> bool:
+    """Whether ``name`` is a parameter dataset (``parameters``, ``params:...``).
+
+    Args:
+        name: A dataset name.
+
+    Returns:
+        True for ``parameters`` and every ``params:`` name.
+    """
+    return name == "parameters" or name.startswith("params:")
+
+
+def parse_params(value: str) -> dict[str, Any]:
+    """Parse ``key=value,a.b=2`` as ``kedro run --params`` does.
+
+    For a service that takes parameters as text (the server's
+    ``GET /snapshot?params=...``).
+
+    Args:
+        value: The items.
+
+    Returns:
+        The parameters, nested at dots, with typed values.
+
+    Raises:
+        ValueError: If an item is not ``key=value`` or a value cannot be parsed.
+
+    Example:
+    ``` python
+    assert parse_params("a=1,b.c=x") == {"a": 1, "b": {"c": "x"}}
+    ```
+    """
+    option = click.Option(["--params"])
+    context = click.Context(click.Command("params", params=[option]))
+    try:
+        parsed = private.split_params(context, option, value)
+    except click.ClickException as exc:
+        raise _invalid_params(value, exc.format_message()) from exc
+    except Exception as exc:  # a value YAML or OmegaConf cannot parse
+        reason = " ".join(str(exc).split())
+        raise _invalid_params(value, f"a value cannot be parsed ({reason}).") from exc
+    return dict(parsed or {})
+
+
+def _invalid_params(value: str, reason: str) -> ValueError:
+    return ValueError(
+        f"Invalid 'params' value '{value}': {reason} Send key=value items separated "
+        f"by commas, e.g. 'version=02,model.lr=0.01'."
+    )

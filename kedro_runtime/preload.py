@@ -5,9 +5,15 @@ with ``metadata: {kedro_runtime: {preload: true}}``, has its read-only inputs
 loaded once, on ``warm_up()`` or the first run that reads them, and each run
 reads them from memory through a :class:`PreloadedDataset` in its catalog layer.
 
-Locks: the plan (which entries) is made under the preloader's lock, each entry
-is loaded under its own lock; both belong to one session, never process-wide.
-The dataset hooks of the real load fire under the entry's lock.
+Which entries: planned for each registered pipeline a run (or ``warm_up``) asks
+for, against that pipeline alone, when it is first asked for; a pipeline that no
+run asks for is never loaded (as in Kedro). An entry is read-only if no node of
+the pipeline it is planned for writes it: preload nothing that another pipeline
+the session runs writes, or runs of this one read the value loaded first.
+
+Locks: each pipeline's plan is made under the preloader's lock, each entry is
+loaded under its own lock; both belong to one session, never process-wide. The
+dataset hooks of the real load fire under the entry's lock.
 """
 
 from __future__ import annotations
@@ -30,8 +36,7 @@ from pluggy import PluginManager
 
 from . import _kedro_private as private
 from .errors import PreloadError, PreloadTypeError
-from .inject import is_param
-from .registry import registered_names
+from .parameters import is_param
 
 logger = logging.getLogger(__name__)
 
@@ -140,21 +145,24 @@ class Preloader:
         self._hooks = hooks
         self._pipeline = pipeline
         self._lock = threading.Lock()
-        self._plan: dict[str, _Entry] | None = None
+        self._plans: dict[str, dict[str, _Entry]] = {}
+        self._entries: dict[str, _Entry] = {}
 
     def clear(self) -> None:
-        """Drop the plan and every loaded value (the next use loads again)."""
+        """Drop the plans and every loaded value (the next use loads again)."""
         with self._lock:
-            self._plan = None
+            self._plans = {}
+            self._entries = {}
 
     def preloaded(self) -> dict[str, PreloadInfo]:
         """Name to :class:`PreloadInfo` of each entry loaded so far."""
-        plan = self._plan or {}
-        return {n: e.info for n, e in sorted(plan.items()) if e.info is not None}
+        entries = self._entries
+        return {n: e.info for n, e in sorted(entries.items()) if e.info is not None}
 
     def datasets(
         self,
         catalog: DataCatalog,
+        names: Sequence[str],
         pipe: Pipeline,
         skip: Mapping[str, Any],
     ) -> dict[str, AbstractDataset[Any, Any]]:
@@ -162,6 +170,8 @@ class Preloader:
 
         Args:
             catalog: The session's base catalog.
+            names: The registered pipelines the run (or warm-up) asks for; only
+                these are planned for (and loaded, which the run did already).
             pipe: The pipeline the run (or warm-up) runs.
             skip: Names the run gives itself (``runtime_data``, ``load_versions``).
 
@@ -171,23 +181,28 @@ class Preloader:
         Raises:
             PreloadError: See :func:`plan_entries`.
         """
-        plan = self._plan
-        if plan is None:
-            with self._lock:
-                if self._plan is None:
-                    registered = {
-                        name: self._pipeline(name) for name in registered_names()
-                    }
-                    self._plan = plan_entries(self._choice, catalog, registered)
-                plan = self._plan
-        if not plan:
-            return {}
+        plans = [self._plan(catalog, name) for name in names]
         reads = pipe.inputs()
         return {
             name: self._load(entry)
+            for plan in plans
             for name, entry in plan.items()
             if name in reads and name not in skip
         }
+
+    def _plan(self, catalog: DataCatalog, name: str) -> dict[str, _Entry]:
+        """The entries planned for the registered pipeline ``name``, made once."""
+        plan = self._plans.get(name)
+        if plan is not None:
+            return plan
+        with self._lock:
+            plan = self._plans.get(name)
+            if plan is None:
+                planned = plan_entries(self._choice, catalog, self._pipeline(name))
+                # An entry another pipeline planned is the same entry, loaded once.
+                plan = {n: self._entries.setdefault(n, e) for n, e in planned.items()}
+                self._plans[name] = plan
+            return plan
 
     def _load(self, entry: _Entry) -> PreloadedDataset:
         dataset = entry.dataset
@@ -217,14 +232,14 @@ class Preloader:
 
 
 def plan_entries(
-    choice: Choice, catalog: DataCatalog, registered: Mapping[str, Pipeline]
+    choice: Choice, catalog: DataCatalog, pipe: Pipeline
 ) -> dict[str, _Entry]:
-    """Which entries a session preloads, checked against its pipelines and catalog.
+    """Which entries a session preloads for a pipeline, checked against it and the catalog.
 
     Args:
         choice: What ``create`` asked for.
         catalog: The session's base catalog.
-        registered: Every registered pipeline by name.
+        pipe: A registered pipeline a run asks for.
 
     Returns:
         Dataset name to its (not yet loaded) entry.
@@ -236,11 +251,10 @@ def plan_entries(
     """
     writers: dict[str, str] = {}
     readers: dict[str, Node] = {}
-    for pipe in registered.values():
-        for node in sorted(pipe.nodes, key=lambda n: n.name):
-            writers.update(dict.fromkeys(node.outputs, node.name))
-            for name in node.inputs:
-                readers.setdefault(name, node)
+    for node in sorted(pipe.nodes, key=lambda n: n.name):
+        writers.update(dict.fromkeys(node.outputs, node.name))
+        for name in node.inputs:
+            readers.setdefault(name, node)
     listed = set(choice) if isinstance(choice, tuple) else set()
     automatic = {n for n in readers if n not in writers} if choice is True else set()
     plan = {}

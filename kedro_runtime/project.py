@@ -10,9 +10,9 @@ holds no process-wide lock while Kedro's ``after_catalog_created`` hook runs.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
@@ -35,6 +35,49 @@ from .registry import validate_parameters
 
 CONFIG_KEYS = ("parameters", "catalog", "credentials")
 """The config a session reads once and may resolve again per run."""
+PARAM_CACHE_SIZE = 128
+"""The most ``params:`` tables a project keeps (the oldest is dropped first)."""
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Cache(Generic[K, V]):
+    """Values a project made once, by key; owns the lock that guards them.
+
+    A value is made outside the lock (making one may run user code, such as
+    parameter validation); if two runs make one for the same key at once, the
+    first one stored is kept and given to both.
+
+    Args:
+        size: The most values kept (the oldest is dropped first); ``None``: no
+            bound.
+    """
+
+    def __init__(self, size: int | None = None) -> None:
+        self._size = size
+        self._values: dict[K, V] = {}
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: K, make: Callable[[], V]) -> V:
+        """The value of ``key``, made by ``make()`` and kept if there is none.
+
+        Args:
+            key: The key.
+            make: Makes the value.
+
+        Returns:
+            The kept value.
+        """
+        with self._lock:
+            if key in self._values:
+                return self._values[key]
+        value = make()
+        with self._lock:
+            value = self._values.setdefault(key, value)
+            while self._size is not None and len(self._values) > self._size:
+                self._values.pop(next(iter(self._values)))
+        return value
 
 
 @dataclass
@@ -55,10 +98,12 @@ class Project:
             credentials entries that read it.
         readable_params: The runtime param paths some config reads (see
             :mod:`kedro_runtime.typos`).
-        param_tables: Cached ``params:`` datasets, by pipelines and params.
+        param_tables: Cached ``params:`` datasets, by pipelines and params
+            (at most :data:`PARAM_CACHE_SIZE`).
         validators: Parameter validator of each pipeline selection (``None``
             when its nodes have no typed parameter).
-        lock: Guards ``param_tables`` and ``validators``.
+
+    Every other field is read-only once the project is built.
     """
 
     context: KedroContext
@@ -70,13 +115,12 @@ class Project:
     catalog_runtime_keys: set[str]
     config_runtime_params: dict[str, set[str]]
     readable_params: frozenset[tuple[str, ...]] = frozenset()
-    param_tables: dict[tuple[str, ...], dict[str, SharedValue]] = field(
-        default_factory=dict
+    param_tables: Cache[tuple[str, ...], dict[str, SharedValue]] = field(
+        default_factory=lambda: Cache(PARAM_CACHE_SIZE)
     )
-    validators: dict[tuple[str, ...], ParameterValidator | None] = field(
-        default_factory=dict
+    validators: Cache[tuple[str, ...], ParameterValidator | None] = field(
+        default_factory=Cache
     )
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def build_project(

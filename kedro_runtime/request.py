@@ -53,9 +53,10 @@ DEFAULT_PIPELINES = ("__default__",)
 class RunRequest:
     """Every argument of one run, validated and normalised when it is made.
 
-    The fields have the meaning of the arguments of :meth:`KedroSession.run`
-    (the deprecated ``pipeline_name`` and ``extra_params`` excepted: ``run``
-    turns them into ``pipeline_names`` and ``runtime_params``).
+    Its fields are the arguments of :meth:`KedroSession.run` of the same names,
+    documented there (the deprecated ``pipeline_name`` and ``extra_params``
+    excepted: ``run`` turns them into ``pipeline_names`` and
+    ``runtime_params``). Each defaults to what ``run``'s argument does.
 
     Normalised on creation: name arguments (``pipeline_names`` and each filter)
     are copied once, so a generator is read once (a list stays a list, a tuple
@@ -70,26 +71,6 @@ class RunRequest:
     (``SequentialRunner()``) or make the runner where the request is executed.
     A request that was pickled is not checked again when it is loaded.
 
-    Attributes:
-        pipeline_names: The pipelines to run; ``None`` or empty for
-            ``["__default__"]`` (see :attr:`pipelines`).
-        tags: Run only the nodes with any of these tags.
-        from_nodes: Run from these nodes on.
-        to_nodes: Run up to these nodes.
-        node_names: Run only these nodes.
-        from_inputs: Run from the nodes that read these datasets.
-        to_outputs: Run up to the nodes that write these datasets.
-        namespaces: Run only the nodes in these namespaces.
-        runner: The runner instance; ``None`` for ``SequentialRunner()``.
-        load_versions: Dataset name to version to load.
-        only_missing_outputs: Run only the nodes whose outputs are missing
-            (tested for truth, as in Kedro).
-        runtime_data: Dataset name to data or dataset, for this run only.
-        runtime_params: Parameters for this run only, nested.
-        run_id: The run's id; ``None`` to have one generated.
-        node_cache: Use the session's node cache, if it has one (default);
-            ``False`` runs every node and leaves the cache as it is.
-
     Raises:
         RuntimeParamsTypeError: If ``runtime_params`` is not a mapping or a key
             is not a string.
@@ -100,7 +81,7 @@ class RunRequest:
         RuntimeDataTypeError: If ``runtime_data`` is not a mapping of names.
         RunIdTypeError: If ``run_id`` is not a string.
         RunIdError: If ``run_id`` cannot be a dataset version.
-        TypeError: If ``node_cache`` is not a bool.
+        TypeError: If ``node_cache`` is not a bool or None.
 
     Example:
     ``` python
@@ -123,7 +104,7 @@ class RunRequest:
     runtime_data: Mapping[str, Any] | None = None
     runtime_params: Mapping[str, Any] | None = None
     run_id: str | None = None
-    node_cache: bool = True
+    node_cache: bool | None = None
 
     def __post_init__(self) -> None:
         """Check every field (in the order ``run`` always checked them) and
@@ -134,11 +115,11 @@ class RunRequest:
         self._set("pipeline_names", as_names(self.pipeline_names, "pipeline_names"))
         for name in FILTERS:
             self._set(name, as_names(getattr(self, name), name))
-        self._set("load_versions", check_load_versions(self.load_versions))
+        self._set("load_versions", check_load_versions_type(self.load_versions))
         self._set("runtime_data", check_runtime_data_type(self.runtime_data))
-        if not isinstance(self.node_cache, bool):
+        if self.node_cache is not None and not isinstance(self.node_cache, bool):
             raise TypeError(
-                f"`node_cache` must be True or False, got {self.node_cache!r}."
+                f"`node_cache` must be True, False or None, got {self.node_cache!r}."
             )
         if self.run_id is not None:
             try:
@@ -245,7 +226,7 @@ def check_runner(runner: Any) -> AbstractRunner | None:
     )
 
 
-def check_load_versions(load_versions: Any) -> dict[str, str] | None:
+def check_load_versions_type(load_versions: Any) -> dict[str, str] | None:
     """A copy of ``load_versions`` if it maps dataset names to version strings.
 
     Raises:
@@ -287,6 +268,32 @@ def check_runtime_data_type(runtime_data: Any) -> dict[str, Any] | None:
                 f"`runtime_data` keys must be dataset names (str), got {name!r}."
             )
     return dict(runtime_data)
+
+
+def request_alone(request: object, arguments: Mapping[str, Any]) -> RunRequest:
+    """``request`` if it is a :class:`RunRequest` given without another argument.
+
+    Args:
+        request: ``run``'s ``request``.
+        arguments: ``run``'s arguments (its ``locals()``).
+
+    Returns:
+        The request.
+
+    Raises:
+        TypeError: If it is not a ``RunRequest``, or another argument was given.
+    """
+    given = [
+        name
+        for name, value in arguments.items()
+        if name not in ("self", "request") and value not in (None, False)
+    ]
+    if not isinstance(request, RunRequest) or given:
+        raise TypeError(
+            f"`request` must be a kedro_runtime.RunRequest given alone; got "
+            f"{type(request).__name__} with {given or 'nothing'} else."
+        )
+    return request
 
 
 def check_env(env: object) -> None:

@@ -29,9 +29,6 @@ from .parameters import deep_merge, param_datasets, touched_variables
 from .project import Project
 from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
 
-PARAM_CACHE_SIZE = 128
-"""How many parameter tables of runs with runtime params a project keeps."""
-
 
 def check_run_params(
     project: Project, run_params: Mapping[str, Any], options: SessionOptions
@@ -218,24 +215,20 @@ def param_table(
     Returns:
         Dataset name (``parameters``, ``params:...``) to its shared value.
     """
+
+    def make() -> dict[str, SharedValue]:
+        params = resolve_params(project, run_params, create_params)
+        return {
+            name: SharedValue(value)
+            for name, value in param_datasets(
+                _validate_params(project, names, params, pipeline)
+            ).items()
+        }
+
     key = _cache_key(names, run_params)
-    if key is not None:
-        cached = project.param_tables.get(key)
-        if cached is not None:
-            return cached
-    params = resolve_params(project, run_params, create_params)
-    table = {
-        name: SharedValue(value)
-        for name, value in param_datasets(
-            _validate_params(project, names, params, pipeline)
-        ).items()
-    }
-    if key is not None and (not run_params or project.params_pure):
-        with project.lock:
-            project.param_tables[key] = table
-            while len(project.param_tables) > PARAM_CACHE_SIZE:
-                project.param_tables.pop(next(iter(project.param_tables)))
-    return table
+    if key is None or (run_params and not project.params_pure):
+        return make()
+    return project.param_tables.get_or_make(key, make)
 
 
 def resolve_params(
@@ -270,13 +263,13 @@ def _validate_params(
     params: dict[str, Any],
     pipeline: Callable[[str], Pipeline],
 ) -> dict[str, Any]:
-    key = tuple(names)
-    if key not in project.validators:
+
+    def make() -> ParameterValidator | None:
         validator = ParameterValidator({name: pipeline(name) for name in names})
         typed = validator.type_extractor.extract_types_from_pipelines()
-        with project.lock:
-            project.validators[key] = validator if typed else None
-    known = project.validators[key]
+        return validator if typed else None
+
+    known = project.validators.get_or_make(tuple(names), make)
     return known.validate_raw_params(params) if known else params
 
 

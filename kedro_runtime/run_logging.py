@@ -4,28 +4,32 @@ A session made with ``run_logging="summary"`` logs one ``INFO`` line per run
 (run id, pipelines, node count, status, duration) on this module's logger,
 and its runs' per-node and per-dataset ``INFO`` lines ("Loading data from",
 "Running node", "Saving data to", "Completed n out of m tasks", kedro-runtime's
-own per-run lines) become ``DEBUG`` lines: dropped unless the logger that
-emits them is enabled for ``DEBUG``, then passed on with level ``DEBUG``.
-Warnings and errors are never touched. The default, ``"kedro"``, logs as
-Kedro does.
+own per-run lines) become ``DEBUG`` lines: dropped, and, when the logger that
+emits them is enabled for ``DEBUG``, emitted again as a new ``DEBUG`` record
+(the original record is never changed). Warnings and errors are never touched.
+The default, ``"kedro"``, logs as Kedro does.
 
-How a record is known to belong to a summary-mode run: a :class:`logging.Filter`
-is added once to each logger in :data:`RUN_LOGGERS`. It acts only on records
-emitted from a thread marked as working for a summary-mode run, and only
-while such a run is in flight (else it returns at once). A thread is marked
-while it executes a summary-mode run (``SequentialRunner`` runs every node
-there) and, through a hook registered on the summary-mode session, when a node
-of such a run starts loading its inputs or running in another thread
-(``ThreadRunner``'s workers). Runs of ``"kedro"``-mode sessions in other
-threads of the same process keep all their lines. Not covered: the workers of
-``ParallelRunner`` (other processes), saves that ``is_async`` hands to a pool
-thread, and runners whose logger is not in :data:`RUN_LOGGERS`. A worker thread
-keeps its mark when the node ends (``ThreadRunner``'s pool ends with the run):
-a custom runner that reuses one pool for the runs of both modes would see its
-``"kedro"``-mode lines on such a thread filtered while a summary run is in
-flight.
+How a record is known to belong to a summary-mode run: each summary-mode
+session owns a :class:`SummaryLogging`, which adds one :class:`SummaryFilter`
+to each logger in :data:`RUN_LOGGERS` when the session is made and removes them
+when it is closed. A filter acts only on records emitted from a thread marked
+as working for one of its session's runs, and only while such a run is in
+flight (else it returns at once). A thread is marked while it executes a run of
+the session (``SequentialRunner`` runs every node there) and, through hooks the
+:class:`SummaryLogging` registers on its session's hook manager, when a node of
+such a run starts loading its inputs or running in another thread
+(``ThreadRunner``'s workers). The marks are the session's own (a
+``threading.local`` of its :class:`SummaryLogging`): runs of other sessions, in
+any mode, keep all their lines. Not covered: the workers of ``ParallelRunner``
+(other processes), saves that ``is_async`` hands to a pool thread, and runners
+whose logger is not in :data:`RUN_LOGGERS`. A worker thread keeps its mark when
+the node ends (``ThreadRunner``'s pool ends with the run): a custom runner that
+reuses one pool for runs of this session and of a ``"kedro"``-mode session
+would see the latter's lines on such a thread filtered while a summary run of
+this session is in flight. A session that is never closed keeps its filters,
+which act on nothing once its runs have ended.
 
-The filter changes no logger's level or handlers; the project's logging config
+The filters change no logger's level or handlers; the project's logging config
 is left as it is. :func:`follow_kedro_level` is the one exception, and only for
 kedro-runtime's own ``kedro_runtime`` logger (see its docstring).
 """
@@ -60,11 +64,8 @@ RUN_LOGGERS = (
 )
 """The loggers whose per-run ``INFO`` lines summary mode turns into ``DEBUG``."""
 
-_mark = threading.local()
-_lock = threading.Lock()
-_in_flight = 0
-_installed = False
-_followed: int | None = None
+_FOLLOWED = "_kedro_runtime_followed_level"
+"""Attribute of the ``kedro_runtime`` logger: the level it last got from ``kedro``."""
 
 
 def check_mode(mode: object) -> str:
@@ -89,84 +90,136 @@ def check_mode(mode: object) -> str:
     return mode
 
 
-def session_mode(mode: str, hook_manager: Any) -> str:
+def session_mode(mode: str, hook_manager: Any) -> SummaryLogging | None:
     """Set up a new session's run logging.
 
-    Registers the :class:`ThreadMarker` hooks on a summary-mode session's hook
-    manager, and calls :func:`follow_kedro_level`.
+    Makes a summary-mode session's :class:`SummaryLogging` (which adds its
+    filters and registers its hooks on ``hook_manager``), and calls
+    :func:`follow_kedro_level`.
 
     Args:
         mode: The ``run_logging`` given to the session.
         hook_manager: The session's hook manager.
 
     Returns:
-        The session's mode.
+        The session's :class:`SummaryLogging`, or ``None`` in ``"kedro"`` mode.
 
     Raises:
         TypeError: If ``mode`` is not a string.
         ValueError: If it is not one of :data:`MODES`.
     """
     checked = check_mode(mode)
-    if checked == "summary":
-        hook_manager.register(ThreadMarker())
     follow_kedro_level()
-    return checked
+    return SummaryLogging(hook_manager) if checked == "summary" else None
 
 
-def in_flight() -> int:
-    """How many summary-mode runs are executing now in this process."""
-    return _in_flight
+class SummaryFilter(logging.Filter):
+    """Drops one session's summary-mode runs' ``INFO`` records of one logger.
 
+    Such a record is emitted again as a new ``DEBUG`` record when the logger
+    is enabled for ``DEBUG``; the record itself is never changed.
+    """
 
-class _PerRunFilter(logging.Filter):
-    """Turns a summary-mode run's ``INFO`` records into ``DEBUG`` ones."""
-
-    def __init__(self, target: logging.Logger):
+    def __init__(self, owner: SummaryLogging, target: logging.Logger):
         super().__init__()
+        self._owner = owner
         self._target = target
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not _in_flight or record.levelno >= logging.WARNING:
+        """Whether ``record`` goes on as it is (see the class)."""
+        level = record.levelno
+        if level <= logging.DEBUG or level >= logging.WARNING:
             return True
-        if not getattr(_mark, "summary", False):
+        if not self._owner.marked():
             return True
-        if not self._target.isEnabledFor(logging.DEBUG):
-            return False
-        record.levelno = logging.DEBUG
-        record.levelname = logging.getLevelName(logging.DEBUG)
-        return True
+        if self._target.isEnabledFor(logging.DEBUG):
+            debug = logging.makeLogRecord(record.__dict__)
+            debug.levelno = logging.DEBUG
+            debug.levelname = logging.getLevelName(logging.DEBUG)
+            self._target.handle(debug)
+        return False
 
 
-def _install() -> None:
-    global _installed  # noqa: PLW0603
-    if _installed:
-        return
-    with _lock:
-        if not _installed:
-            for name in RUN_LOGGERS:
-                target = logging.getLogger(name)
-                target.addFilter(_PerRunFilter(target))
-            _installed = True
+class SummaryLogging:
+    """A summary-mode session's filters, thread marks and runs in flight.
 
+    Made with the session: it adds a :class:`SummaryFilter` to each logger in
+    :data:`RUN_LOGGERS` and registers its hooks (which mark the thread where a
+    node of the session's run starts) on the session's hook manager;
+    :meth:`close` (called by ``session.close()``) removes both. Its
+    hooks keep no per-run state, so runs need not take turns for them.
 
-class ThreadMarker:
-    """Hooks that mark the thread running a summary-mode run's node.
-
-    Registered on the hook manager of a summary-mode session only. It keeps
-    no per-run state (the mark is per thread), so runs need not take turns.
+    Args:
+        hook_manager: The session's hook manager.
     """
 
     kedro_runtime_concurrent_safe = True
 
+    def __init__(self, hook_manager: Any) -> None:
+        self._local = threading.local()
+        # One token per run in flight; set.add and set.discard are atomic.
+        self._runs: set[object] = set()
+        self._filters = [
+            (target, SummaryFilter(self, target))
+            for target in map(logging.getLogger, RUN_LOGGERS)
+        ]
+        for target, added in self._filters:
+            target.addFilter(added)
+        self._hooks = hook_manager
+        hook_manager.register(self)
+
+    def in_flight(self) -> int:
+        """How many of the session's runs are executing now."""
+        return len(self._runs)
+
+    def marked(self) -> bool:
+        """Whether this thread works for one of the session's runs in flight."""
+        return bool(self._runs) and getattr(self._local, "marked", False)
+
+    def close(self) -> None:
+        """Remove the session's filters from the loggers and its hooks."""
+        for target, added in self._filters:
+            target.removeFilter(added)
+        if self._hooks.is_registered(self):
+            self._hooks.unregister(self)
+
     @hook_impl
     def before_dataset_loaded(self) -> None:
         """Mark the thread before the first input of a node is loaded."""
-        _mark.summary = True
+        self._local.marked = True
 
     @hook_impl
     def before_node_run(self) -> None:
         """Mark the thread before a node (maybe without inputs) runs."""
-        _mark.summary = True
+        self._local.marked = True
+
+    @contextmanager
+    def run_scope(self, pipelines: list[str]) -> Iterator[RunSummary]:
+        """Around one run: mark this thread and log the summary line.
+
+        Args:
+            pipelines: The names of the pipelines the run runs.
+
+        Yields:
+            The run's summary; call :meth:`RunSummary.started` once the run
+            has an id.
+        """
+        summary = RunSummary(pipelines)
+        token = object()
+        previous = getattr(self._local, "marked", False)
+        self._runs.add(token)
+        self._local.marked = True
+        start = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            yield summary
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._local.marked = previous
+            self._runs.discard(token)
+            summary.log(time.perf_counter() - start, error)
 
 
 class RunSummary:
@@ -207,39 +260,25 @@ class RunSummary:
 
 
 @contextmanager
-def run_scope(mode: str, pipelines: list[str]) -> Iterator[RunSummary]:
-    """Around one run: in summary mode, mark this thread and log the summary.
+def run_scope(
+    logging_of: SummaryLogging | None, pipelines: list[str]
+) -> Iterator[RunSummary]:
+    """Around one run: :meth:`SummaryLogging.run_scope` of a summary-mode session.
 
     Args:
-        mode: The session's ``run_logging``.
+        logging_of: The session's :class:`SummaryLogging` (``None`` in
+            ``"kedro"`` mode).
         pipelines: The names of the pipelines the run runs.
 
     Yields:
         The run's summary; call :meth:`RunSummary.started` once the run has
         an id. In ``"kedro"`` mode it is filled in but never logged.
     """
-    summary = RunSummary(pipelines)
-    if mode != "summary":
-        yield summary
+    if logging_of is None:
+        yield RunSummary(pipelines)
         return
-    global _in_flight  # noqa: PLW0603
-    _install()
-    previous = getattr(_mark, "summary", False)
-    with _lock:
-        _in_flight += 1
-    _mark.summary = True
-    start = time.perf_counter()
-    error: BaseException | None = None
-    try:
+    with logging_of.run_scope(pipelines) as summary:
         yield summary
-    except BaseException as exc:
-        error = exc
-        raise
-    finally:
-        _mark.summary = previous
-        with _lock:
-            _in_flight -= 1
-        summary.log(time.perf_counter() - start, error)
 
 
 def follow_kedro_level() -> None:
@@ -250,15 +289,16 @@ def follow_kedro_level() -> None:
     ``INFO`` lines. So, unless the project's logging config (or code) sets a
     level for ``kedro_runtime``, this sets it to the ``kedro`` logger's
     effective level, again on every call (every session created), so that it
-    follows a reconfigured ``kedro`` logger.
+    follows a reconfigured ``kedro`` logger. The level it set is kept on the
+    ``kedro_runtime`` logger itself (this package's own logger), not in a
+    module variable.
     """
-    global _followed  # noqa: PLW0603
     runtime = logging.getLogger("kedro_runtime")
     configured: Any = LOGGING.data.get("loggers") or {}
     if "kedro_runtime" in configured:
         return
-    if runtime.level not in (logging.NOTSET, _followed):
+    if runtime.level not in (logging.NOTSET, getattr(runtime, _FOLLOWED, None)):
         return
     level = logging.getLogger("kedro").getEffectiveLevel()
     runtime.setLevel(level)
-    _followed = level
+    setattr(runtime, _FOLLOWED, level)

@@ -9,7 +9,6 @@ is its base class's, in ``built.py``. Locks: ``docs/design.md`` (Concurrency).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
@@ -21,26 +20,22 @@ from kedro import __version__ as kedro_version
 from kedro.io.data_catalog import SharedMemoryDataCatalog
 from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 
-from . import _kedro_private as private
 from . import inject, resolve
 from . import run_logging as logmode
 from .built import BuiltSession
 from .cache_store import RunReport
-from .options import SessionOptions, options_for_init
+from .options import SessionOptions, with_shortcuts
 from .parameters import deep_merge, nest_params
 from .request import (
     RunRequest,
     check_env,
     pipeline_name_alias,
+    request_alone,
     runtime_params_alias,
 )
-from .run_id import new_session_ids
 from .shared_files import file_plan
 
 logger = logging.getLogger(__name__)
-
-CONFIG_LOCK = private.CONFIG_LOCK
-""":data:`kedro_runtime._kedro_private.CONFIG_LOCK`, under its former name."""
 
 
 class KedroSession(BuiltSession):
@@ -97,9 +92,9 @@ class KedroSession(BuiltSession):
                 of this session. Dotted keys (``"model.alpha"``) set nested values.
             conf_source: Path to a directory containing configuration.
             extra_params: Deprecated alias of ``runtime_params``.
-            options: The session's options (default: ``SessionOptions()``); see
-                :class:`SessionOptions` and its preset
-                :meth:`SessionOptions.for_service`.
+            options: The session's options (:class:`SessionOptions`, or its
+                preset :meth:`SessionOptions.for_service`); without it or a
+                shortcut, the session keeps those its ``__init__`` chose.
             untrusted_runtime_params: Shortcut: sets this field of ``options``.
             run_logging: Shortcut: sets this field of ``options``.
             strict_runtime_params: Shortcut: sets this field of ``options``.
@@ -123,36 +118,29 @@ class KedroSession(BuiltSession):
                 or ``shared_files`` is not a mode.
         """
         check_env(env)
-        if options is not None and not isinstance(options, SessionOptions):
-            raise TypeError(
-                f"`options` must be a kedro_runtime.SessionOptions, got "
-                f"{type(options).__name__}."
-            )
-        shortcuts: dict[str, Any] = {
-            "untrusted_runtime_params": untrusted_runtime_params,
-            "run_logging": run_logging,
-            "strict_runtime_params": strict_runtime_params,
-            "shared_files": shared_files,
-            "preload": preload,
-            "node_cache": node_cache,
-            "node_cache_max_bytes": node_cache_max_bytes,
-        }
-        options = dataclasses.replace(
-            options or SessionOptions(),
-            **{name: value for name, value in shortcuts.items() if value is not None},
+        # Checked before the session is made; applied once Kedro's create made it.
+        wanted = with_shortcuts(
+            options,
+            untrusted_runtime_params=untrusted_runtime_params,
+            run_logging=run_logging,
+            strict_runtime_params=strict_runtime_params,
+            shared_files=shared_files,
+            preload=preload,
+            node_cache=node_cache,
+            node_cache_max_bytes=node_cache_max_bytes,
         )
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
-        # Session ids unique across processes: see run_id.py.
-        with options_for_init(options), new_session_ids():
-            session = super().create(
-                project_path=project_path,
-                save_on_close=save_on_close,
-                env=env,
-                runtime_params=nested or None,
-                conf_source=conf_source,
-            )
-        return session  # type: ignore[return-value]
+        session: KedroSession = super().create(  # type: ignore[assignment]
+            project_path=project_path,
+            save_on_close=save_on_close,
+            env=env,
+            runtime_params=nested or None,
+            conf_source=conf_source,
+        )
+        if wanted is not None:  # else the options __init__ chose stay
+            session._use_options(wanted)
+        return session
 
     @property
     def run_logging(self) -> str:
@@ -200,32 +188,29 @@ class KedroSession(BuiltSession):
     ) -> dict[str, Any]:
         """Run a pipeline; may be called any number of times, from many threads.
 
-        Kedro's ``KedroSession.run`` arguments plus the keyword-only ones below,
-        made into a :class:`RunRequest` that :meth:`_run` carries out. A caller
-        that holds a request already (a service, a worker) passes it as
-        ``request`` and no other argument.
+        The arguments (Kedro's, then keyword-only ones) are the fields of the
+        :class:`RunRequest` that :meth:`_run` carries out.
 
         Args:
             pipeline_name: Deprecated by Kedro; use ``pipeline_names``.
-            pipeline_names: See :class:`RunRequest` (each argument but the two
-                deprecated ones is a field of it, documented there).
-            tags: See :class:`RunRequest`.
-            runner: See :class:`RunRequest`.
-            node_names: See :class:`RunRequest`.
-            from_nodes: See :class:`RunRequest`.
-            to_nodes: See :class:`RunRequest`.
-            from_inputs: See :class:`RunRequest`.
-            to_outputs: See :class:`RunRequest`.
-            load_versions: See :class:`RunRequest`.
-            namespaces: See :class:`RunRequest`.
-            only_missing_outputs: See :class:`RunRequest`.
-            runtime_data: See :class:`RunRequest`.
-            runtime_params: See :class:`RunRequest`.
+            pipeline_names: The pipelines to run (default ``["__default__"]``).
+            tags: Run only the nodes with any of these tags.
+            runner: The runner instance (default ``SequentialRunner()``).
+            node_names: Run only these nodes.
+            from_nodes: Run from these nodes on.
+            to_nodes: Run up to these nodes.
+            from_inputs: Run from the nodes that read these datasets.
+            to_outputs: Run up to the nodes that write these datasets.
+            load_versions: Dataset name to the version to load.
+            namespaces: Run only the nodes in these namespaces.
+            only_missing_outputs: Run only nodes whose outputs are missing.
+            runtime_data: Dataset name to data (or a dataset) for this run only.
+            runtime_params: Parameters for this run only; ``"a.b"`` keys nest.
             extra_params: Deprecated alias of ``runtime_params``.
-            run_id: See :class:`RunRequest`.
-            node_cache: See :class:`RunRequest` (``None``: its default).
-            request: A whole run, made beforehand; no other argument may be
-                given with it.
+            run_id: The run's id and save version (default: a generated one).
+            node_cache: Use the session's node cache, if it has one (``None``:
+                yes); ``False`` runs every node and leaves the cache as it is.
+            request: A whole run made beforehand (a service's), given alone.
 
         Returns:
             Every output of the run: dataset name to dataset (``.load()`` it).
@@ -233,22 +218,11 @@ class KedroSession(BuiltSession):
         Raises:
             RuntimeParamsError: If ``runtime_params`` and ``extra_params`` are
                 both given; other errors: :class:`RunRequest`, :meth:`_run`.
-            TypeError: If ``request`` is not a :class:`RunRequest`, or is given
-                with another argument.
+            TypeError: If ``request`` is not a ``RunRequest`` or not alone.
         """
         if request is not None:
             arguments = dict(locals())
-            given = [
-                name
-                for name, value in arguments.items()
-                if name not in ("self", "request") and value not in (None, False)
-            ]
-            if not isinstance(request, RunRequest) or given:
-                raise TypeError(
-                    f"`request` must be a kedro_runtime.RunRequest given alone; got "
-                    f"{type(request).__name__} with {given or 'nothing'} else."
-                )
-            return self._run(request)
+            return self._run(request_alone(request, arguments))
         request = RunRequest(
             pipeline_names=pipeline_name_alias(pipeline_name, pipeline_names),
             tags=tags,
@@ -264,7 +238,7 @@ class KedroSession(BuiltSession):
             runtime_data=runtime_data,
             runtime_params=runtime_params_alias(runtime_params, extra_params, "run"),
             run_id=run_id,
-            node_cache=True if node_cache is None else node_cache,
+            node_cache=node_cache,
         )
         return self._run(request)
 
@@ -296,9 +270,7 @@ class KedroSession(BuiltSession):
             DatasetNotFoundError: If ``load_versions`` names no dataset.
             Exception: Whatever a node raised, after ``on_pipeline_error``.
         """
-        with logmode.run_scope(
-            self.options.run_logging, list(request.pipelines)
-        ) as summary:
+        with logmode.run_scope(self._run_logging, list(request.pipelines)) as summary:
             logger.info("Kedro project %s", self._package or self._root.name)
             run_id, hook_args = self._prepare(request)
             summary.started(run_id, hook_args["pipeline"])
@@ -338,7 +310,9 @@ class KedroSession(BuiltSession):
     ) -> AbstractContextManager[None]:
         if self._node_cache is None:
             return contextlib.nullcontext()
-        use = request.node_cache and not isinstance(request.runner, ParallelRunner)
+        use = request.node_cache is not False and not isinstance(
+            request.runner, ParallelRunner
+        )
         base = self.base_catalog()
         return self._node_cache.run(
             run_id, hook_args, request.runtime_data, base, enabled=use
@@ -364,7 +338,8 @@ class KedroSession(BuiltSession):
         self._pipelines.warm_base(project.catalog, request.pipeline_key, filtered)
         create_params = self._create_params()
         skip = {**data, **(request.load_versions or {})}
-        pre = {} if parallel else self._preload.datasets(project.catalog, pipe, skip)
+        preload = partial(self._preload.datasets, project.catalog, names, pipe, skip)
+        pre = {} if parallel else preload()
         catalog_class = SharedMemoryDataCatalog if parallel else type(project.catalog)
         layer = resolve.RunLayer.of(
             project,

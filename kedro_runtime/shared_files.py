@@ -24,9 +24,11 @@ Only datasets with a ``filepath`` (or ``path``) in their catalog config are
 known: a dataset object added to the catalog in code, or a path a dataset
 builds itself, is not seen.
 
-In every mode but ``"error"``, a run started from inside a run of the same
-session (by a node or a hook) that shares a file with it waits for a run that
-waits for it: start such runs on another session.
+A run started from inside a run of the same session (by a node or a hook, in
+the run's thread or a thread of its runner) that shares a file with it is
+refused in every mode with :class:`~kedro_runtime.NestedRunError`
+(in ``"warn"`` and ``"wait"`` it would wait for the run that waits for it):
+start such runs on another session.
 """
 
 from __future__ import annotations
@@ -39,9 +41,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from kedro.framework.session.abstract_session import KedroSessionError
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
+
+from .errors import NestedRunError, SharedFileError
+from .hook_safety import NESTED_RUN_FIX
+from .parameters import is_param
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +54,6 @@ MODES = ("warn", "wait", "error")
 """The values of the session option ``shared_files``."""
 
 _PATH_KEYS = ("filepath", "path")
-
-
-class SharedFileError(KedroSessionError, ValueError):
-    """A run would save (or read) a file that a run in flight saves.
-
-    Raised before the run starts by a session created with
-    ``shared_files="error"``.
-    """
 
 
 def check_mode(mode: Any) -> str:
@@ -126,7 +123,7 @@ def file_plan(
     for node in pipeline.nodes:
         for names, paths in ((node.outputs, saves), (node.inputs, loads)):
             for name in names:
-                if name in injected or name.startswith("params:"):
+                if name in injected or is_param(name):
                     continue
                 path = _file_path(catalog, name)
                 if path is not None:
@@ -137,13 +134,21 @@ def file_plan(
 class InFlightFiles:
     """The files the in-flight runs of one session save and load."""
 
-    def __init__(self, mode: str = "warn") -> None:
+    def __init__(
+        self,
+        mode: str = "warn",
+        working_for: Callable[[], Collection[str]] = frozenset,
+    ) -> None:
         """Track no run yet.
 
         Args:
             mode: One of :data:`MODES`.
+            working_for: The ids of the runs the calling thread works for (the
+                session's :meth:`~kedro_runtime.hook_safety.RunGuard.working_for`):
+                a clash with one of them is refused, not waited for.
         """
         self.mode = check_mode(mode)
+        self._working_for = working_for
         # Guards _runs: run id to its plan, worked out under it on first use.
         self._changed = threading.Condition()
         self._runs: dict[str, Callable[[], FilePlan]] = {}
@@ -163,6 +168,8 @@ class InFlightFiles:
         Raises:
             SharedFileError: In ``"error"`` mode, if the run clashes with a run
                 in flight (before the block starts).
+            NestedRunError: If it clashes with a run the calling thread works
+                for (it was started from inside that run).
         """
         self._take_turn(run_id, functools.cache(plan_of))
         try:
@@ -184,6 +191,7 @@ class InFlightFiles:
                 if not clashes:
                     self._runs[run_id] = plan
                     return
+                _refuse_nested(run_id, clashes, self._working_for())
                 if self.mode == "error":
                     raise SharedFileError(_message(run_id, clashes, self.mode))
                 if not must_warn:
@@ -207,6 +215,20 @@ class InFlightFiles:
                 if path in other.saves and path not in plan.saves:
                     found.append((name, path, "reads", other_id))
         return found
+
+
+def _refuse_nested(
+    run_id: str, clashes: list[tuple[str, str, str, str]], parents: Collection[str]
+) -> None:
+    nested = [clash for clash in clashes if clash[3] in parents]
+    if nested:
+        name, path, verb, parent = nested[0]
+        raise NestedRunError(
+            f"Run '{run_id}' was started from inside run '{parent}' of the same "
+            f"session and shares a file with it (dataset '{name}' {verb} "
+            f"'{path}'): it would wait for the run that waits for it. "
+            f"{NESTED_RUN_FIX}"
+        )
 
 
 def _message(run_id: str, clashes: list[tuple[str, str, str, str]], mode: str) -> str:

@@ -29,6 +29,8 @@ import yaml
 from kedro.framework.cli.utils import CONTEXT_SETTINGS
 from kedro.framework.startup import ProjectMetadata
 
+from . import KedroSession, RunRequest, generate_run_id
+
 GRID_EXAMPLE = """\
 product:
   factor: [1.0, 1.5]
@@ -219,30 +221,30 @@ def _requests(
     env: str | None,
     conf_source: str | None,
     pipeline: str | None,
-) -> list[dict[str, Any]]:
-    """``session.run`` arguments per point; data paths become catalog datasets."""
+) -> list[RunRequest]:
+    """One run request per point; data paths become catalog datasets."""
     catalog: Any = None
     if any(point["runtime_data"] for point in points):
         from .cli import runtime_datasets  # noqa: PLC0415
-        from .run_id import generate_run_id  # noqa: PLC0415
-        from .session import KedroSession  # noqa: PLC0415
 
         session = KedroSession.create(project_path, env=env, conf_source=conf_source)
         try:
-            catalog = session.load_context().catalog
+            # Only the swept pipeline is loaded, as a run of it would.
+            catalog = session.base_catalog([pipeline or "__default__"])
         finally:
             session.close()
-    requests = []
-    for point in points:
-        request: dict[str, Any] = {"runtime_params": point["params"]}
-        if point["runtime_data"] and catalog is not None:
-            request["runtime_data"] = runtime_datasets(
-                catalog, point["runtime_data"], {}, generate_run_id()
-            )
-        if pipeline:
-            request["pipeline_names"] = [pipeline]
-        requests.append(request)
-    return requests
+    return [
+        RunRequest(
+            pipeline_names=[pipeline] if pipeline else None,
+            runtime_params=point["params"],
+            runtime_data=(
+                runtime_datasets(catalog, point["runtime_data"], {}, generate_run_id())
+                if point["runtime_data"]
+                else None
+            ),
+        )
+        for point in points
+    ]
 
 
 def _row(point: Mapping[str, Any], result: Any) -> dict[str, Any]:

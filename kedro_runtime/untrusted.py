@@ -29,8 +29,14 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from .errors import UntrustedParamsError, UntrustedParamsTypeError
-from .parameters import leaves, touched_variables
+from .errors import (
+    SettingsError,
+    SettingsTypeError,
+    UntrustedParamsError,
+    UntrustedParamsTypeError,
+)
+from .parameters import ANY_RUNTIME_PARAM, leaves, touched_variables
+from .request import short_repr
 
 ALLOWLIST_SETTING = "ALLOWED_CATALOG_RUNTIME_PARAMS"
 """The ``settings.py`` name of the runtime params untrusted callers may use in
@@ -71,14 +77,22 @@ def check_untrusted_params(
             allowed one has a value its rule refuses.
         UntrustedParamsTypeError: If an allowed catalog runtime param is given
             something other than a string, number or boolean.
-        TypeError: If the project's ``ALLOWED_CATALOG_RUNTIME_PARAMS`` is not
-            a list of names or a mapping of names to patterns.
-        ValueError: If a pattern in it is not a valid regular expression.
+        SettingsTypeError: If the project's ``ALLOWED_CATALOG_RUNTIME_PARAMS``
+            is not a list of names or a mapping of names to patterns.
+        SettingsError: If a pattern in it is not a valid regular expression.
     """
     refuse_interpolations(run_params)
     rules = catalog_param_rules(allowed)
     for path, value in leaves(run_params):
         for variable in sorted(touched_variables({path: value}, read_by_config)):
+            if variable == ANY_RUNTIME_PARAM and variable not in rules:
+                raise UntrustedParamsError(
+                    f"Runtime param '{path}' is refused: catalog or credentials "
+                    f"config ({sorted(read_by_config[variable])}) reads a runtime "
+                    f"param whose name it computes, which could be this one. Write "
+                    f"the name out in the config (${{runtime_params:region}}) and "
+                    f"add it to {ALLOWLIST_SETTING} in the project's settings.py."
+                )
             if variable not in rules:
                 entries = sorted(read_by_config[variable])
                 raise UntrustedParamsError(
@@ -96,7 +110,7 @@ def check_untrusted_params(
                 raise UntrustedParamsTypeError(
                     f"Runtime param '{variable}' is read by catalog or credentials "
                     f"config, but '{where}' is {type(given_value).__name__} "
-                    f"{_short(given_value)}, not a mapping that holds it."
+                    f"{short_repr(given_value)}, not a mapping that holds it."
                 )
             check_catalog_value(variable, given_value, rules)
 
@@ -195,13 +209,13 @@ def catalog_param_rules(
         Path to compiled pattern, or to ``None`` for the one-segment rule.
 
     Raises:
-        TypeError: If ``allowed`` is a string, or not a list of names or a
-            mapping of names to patterns.
-        ValueError: If a pattern is not a valid regular expression.
+        SettingsTypeError: If ``allowed`` is a string, or not a list of names
+            or a mapping of names to patterns.
+        SettingsError: If a pattern is not a valid regular expression.
     """
     example = f"{ALLOWLIST_SETTING} = ['region'] or {{'region': r'[a-z]{{2,10}}'}}"
     if isinstance(allowed, str) or not isinstance(allowed, Iterable):
-        raise TypeError(
+        raise SettingsTypeError(
             f"settings.{ALLOWLIST_SETTING} must be a list of runtime param names "
             f"or a mapping of names to patterns, e.g. {example}; got "
             f"{type(allowed).__name__} {allowed!r}."
@@ -216,7 +230,7 @@ def catalog_param_rules(
         if not isinstance(name, str) or not (
             pattern is None or isinstance(pattern, str)
         ):
-            raise TypeError(
+            raise SettingsTypeError(
                 f"settings.{ALLOWLIST_SETTING} must name runtime params (str) and "
                 f"give each a pattern (str) or None, e.g. {example}; got "
                 f"{name!r}: {pattern!r}."
@@ -224,7 +238,7 @@ def catalog_param_rules(
         try:
             rules[name] = None if pattern is None else re.compile(pattern)
         except re.error as exc:
-            raise ValueError(
+            raise SettingsError(
                 f"settings.{ALLOWLIST_SETTING} gives '{name}' the pattern "
                 f"{pattern!r}, which is not a valid regular expression ({exc})."
             ) from exc
@@ -262,7 +276,7 @@ def check_catalog_value(
         raise UntrustedParamsTypeError(
             f"Runtime param '{variable}' is read by catalog or credentials config, "
             f"so it must be one string, number or boolean that must {rule}; got "
-            f"{type(value).__name__} {_short(value)}. Leave it out to use the "
+            f"{type(value).__name__} {short_repr(value)}. Leave it out to use the "
             f"config's default."
         )
     text = str(value)
@@ -277,7 +291,7 @@ def check_catalog_value(
         advice = ""
     if problem is not None:
         raise UntrustedParamsError(
-            f"Runtime param '{variable}' = {_short(value)} is refused ({problem}): "
+            f"Runtime param '{variable}' = {short_repr(value)} is refused ({problem}): "
             f"a value catalog or credentials config reads must {rule}.{advice}"
         )
 
@@ -313,8 +327,3 @@ def _value_at(params: Mapping[str, Any], variable: str) -> tuple[str, Any] | Non
             return None
         node = node[part]
     return variable, node
-
-
-def _short(value: object, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}..."

@@ -62,3 +62,28 @@ def hook_manager(session: KedroOwnSession) -> Any:
         Its hook manager: ``register``/``unregister`` a test's hook objects.
     """
     return private.session_hook_manager(session)
+
+
+def turn_lock(session: KedroSession) -> Any:
+    """The re-entrant lock through which the runs of ``session`` take turns.
+
+    Args:
+        session: A kedro-runtime session.
+
+    Returns:
+        The lock its run guard owns (see ``kedro_runtime.hook_safety``).
+    """
+    return session._guard.turn
+
+
+def run_logging_of(session: KedroSession) -> Any:
+    """The ``SummaryLogging`` of a summary-mode session (``None`` otherwise).
+
+    Args:
+        session: A kedro-runtime session.
+
+    Returns:
+        What the session owns for summary logging (see
+        ``kedro_runtime.run_logging``).
+    """
+    return session._run_logging

@@ -585,3 +585,18 @@ class TestKedroPrivateCli:
         assert loader.env == "base"
         assert loader.runtime_params == {"x": 1}
         assert loader["parameters"]["top_n"] == 3
+
+
+def test_kedro_run_loads_only_the_pipelines_it_asks_for(
+    make_project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As Kedro's "selective pipeline loading skips unrelated pipeline modules"."""
+    path: Path = make_project()
+    broken = path / "src" / path.name / "pipelines" / "broken"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('deliberately broken')\n")
+    monkeypatch.chdir(path)
+    result = invoke(path, "--pipelines", "orders")
+    assert result.exit_code == 0, result.output
+    assert revenue(path) == {"east": 394.2, "south": 108.0, "north": 45.0}
+    assert invoke(path).exit_code != 0  # __default__ loads the broken module

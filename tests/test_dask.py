@@ -377,6 +377,16 @@ def test_requests_are_checked_before_anything_is_submitted() -> None:
     assert run_many(".", [], client=UNREACHABLE) == []
 
 
+def test_a_mapping_request_takes_the_fields_of_run_request() -> None:
+    # The deprecated aliases of session.run, and a whole request, are not fields.
+    with pytest.raises(ValueError, match="Did you mean pipeline_names"):
+        run_many(".", [{"pipeline_name": "data"}], client=UNREACHABLE)
+    with pytest.raises(ValueError, match="'request', which is not an argument"):
+        run_many(".", [{"request": RunRequest()}], client=UNREACHABLE)
+    with pytest.raises(TypeError, match="Request 0 has the key 1"):
+        run_many(".", [{1: "x"}], client=UNREACHABLE)
+
+
 def test_preload_must_be_a_bool_or_names() -> None:
     with pytest.raises(TypeError, match="preload must be True, False or a list"):
         run_many(".", [{}], client=UNREACHABLE, preload="prices")  # type: ignore[arg-type]

@@ -7,29 +7,55 @@ snapshot still holds and that the next run gives the right answer.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
 import pytest
 from _example import expected_for
 from _session import base_catalog
+from kedro.framework.cli.utils import KedroCliError
 from kedro.framework.session.session import KedroSessionError
-from kedro.io.core import DatasetNotFoundError
+from kedro.io.core import DatasetError, DatasetNotFoundError
 from kedro.runner import ParallelRunner, SequentialRunner, ThreadRunner
 
+import kedro_runtime
+import kedro_runtime.dask
+import kedro_runtime.server
 from kedro_runtime import (
+    CatalogOverrideError,
+    KedroRuntimeError,
     KedroSession,
+    PreloadError,
+    PreloadTypeError,
     RunIdError,
     RunIdTypeError,
+    RunOptionError,
     RuntimeDataError,
     RuntimeDataTypeError,
     RuntimeParamsError,
     RuntimeParamsTypeError,
+    SettingsError,
+    SettingsTypeError,
+    SharedFileError,
+    UnreadRuntimeParamsError,
+    UntrustedParamsTypeError,
+    override_catalog,
 )
 from kedro_runtime import _kedro_private as private
+from kedro_runtime.dask import UnpicklableRuntimeDataError
+from kedro_runtime.server import (
+    DecodeError,
+    EncodeError,
+    RunnerNotAllowedError,
+    ServerSettingsError,
+    ServerStartError,
+)
 
 UNUSED_ENTRY = """
 unused_report:
@@ -489,3 +515,107 @@ def test_node_error_on_the_first_run_leaves_session_usable(
     assert result["checked"].load() == orders["region"].nunique()
     assert len(recorder.calls_of("on_pipeline_error")) == 1
     assert len(recorder.calls_of("after_pipeline_run")) == 1
+
+
+def _exception_classes() -> dict[str, type[BaseException]]:
+    """Every exception class defined in a module of the package, by dotted name."""
+    found: dict[str, type[BaseException]] = {}
+    prefix = f"{kedro_runtime.__name__}."
+    for info in pkgutil.walk_packages(kedro_runtime.__path__, prefix):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, BaseException)
+                and obj.__module__ == module.__name__
+            ):
+                found[f"{module.__name__}.{name}"] = obj
+    return found
+
+
+def _exporter(dotted: str) -> ModuleType:
+    """The package that exports a public class: the service's, else the core."""
+    for service in (kedro_runtime.server, kedro_runtime.dask):
+        if dotted.startswith(f"{service.__name__}."):
+            return service
+    return kedro_runtime
+
+
+def test_every_error_class_derives_from_kedro_runtime_error_and_is_exported() -> None:
+    classes = _exception_classes()
+    # The walk reaches the core, the server and Dask.
+    assert {
+        "kedro_runtime.errors.SharedFileError",
+        "kedro_runtime.server.project.ServerStartError",
+        "kedro_runtime.dask._requests.UnpicklableRuntimeDataError",
+    } <= set(classes)
+    outside = [
+        name for name, cls in classes.items() if not issubclass(cls, KedroRuntimeError)
+    ]
+    assert outside == []
+    for dotted, cls in classes.items():
+        name = dotted.rpartition(".")[2]
+        if name.startswith("_"):
+            continue
+        package = _exporter(dotted)
+        assert name in package.__all__, (
+            f"{dotted} is not exported by {package.__name__}"
+        )
+        assert getattr(package, name) is cls
+
+
+@pytest.mark.parametrize(
+    ("error", "old_base"),
+    [
+        (RuntimeDataError("x"), KedroSessionError),
+        (RuntimeDataTypeError("x"), TypeError),
+        (RuntimeParamsError("x"), ValueError),
+        (RuntimeParamsTypeError("x"), TypeError),
+        (UnreadRuntimeParamsError("x"), RuntimeParamsError),
+        (UntrustedParamsTypeError("x"), TypeError),
+        (RunIdError("x"), KedroSessionError),
+        (RunIdTypeError("x"), TypeError),
+        (PreloadError("x"), ValueError),
+        (PreloadTypeError("x"), TypeError),
+        (SharedFileError("x"), KedroSessionError),
+        (SettingsError("x"), ValueError),
+        (SettingsTypeError("x"), TypeError),
+        (CatalogOverrideError("x"), DatasetError),
+        (RunOptionError("x"), KedroCliError),
+        (RunnerNotAllowedError("x"), ValueError),
+        (ServerSettingsError("x"), ValueError),
+        (ServerStartError("x"), RuntimeError),
+        (DecodeError("orders", "x"), ValueError),
+        (EncodeError("summary", "x"), ValueError),
+        (UnpicklableRuntimeDataError("x"), RuntimeDataError),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else "",
+)
+def test_except_clauses_written_for_the_old_bases_still_catch(
+    error: Exception, old_base: type[Exception]
+) -> None:
+    try:
+        raise error
+    except old_base as caught:
+        assert caught is error
+    try:
+        raise error
+    except KedroRuntimeError as caught:
+        assert caught is error
+
+
+def test_a_catalog_override_error_is_still_a_dataset_error() -> None:
+    with pytest.raises(DatasetError, match=r"needs a kedro\.io\.DataCatalog") as info:
+        override_catalog({}, {})  # type: ignore[arg-type]
+    assert isinstance(info.value, CatalogOverrideError)
+    assert isinstance(info.value, KedroRuntimeError)
+
+
+def test_a_bad_request_to_a_warm_session_is_a_kedro_runtime_error(
+    guard: Guard,
+) -> None:
+    with pytest.raises(KedroRuntimeError, match="must be a mapping") as info:
+        guard.session.run(runtime_data=["orders"])  # type: ignore[arg-type]
+    assert isinstance(info.value, KedroSessionError)
+    assert isinstance(info.value, TypeError)
+    guard.check_intact()

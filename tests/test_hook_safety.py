@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _session import hook_manager
+from _session import hook_manager, turn_lock
 from conftest import quiet_kedro_logs
 from kedro.framework.hooks import hook_impl
 from kedro.framework.startup import bootstrap_project
 
 from kedro_runtime import KedroSession
-from kedro_runtime.hook_safety import hook_lock, unsafe_hooks
+from kedro_runtime.hook_safety import unsafe_hooks
 
 WAIT = 60  # seconds; only reached when the behaviour under test is broken
 
@@ -133,6 +133,41 @@ def test_an_unsafe_hook_makes_runs_take_turns(session: KedroSession) -> None:
     assert "take turns" in handler.messages[0]
 
 
+class MeetsAcrossSessions:
+    """Not declared safe; two runs must be in ``before_pipeline_run`` at once."""
+
+    def __init__(self) -> None:
+        self.barrier = threading.Barrier(2, timeout=WAIT)
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        self.barrier.wait()
+
+
+def test_two_sessions_that_share_an_unsafe_hook_do_not_take_turns(
+    session: KedroSession, project_path: Path
+) -> None:
+    shared = MeetsAcrossSessions()
+    errors: list[BaseException] = []
+
+    def run(one: KedroSession, region: str) -> None:
+        try:
+            one.run(runtime_params={"region": region})  # its own output file
+        except BaseException as error:
+            errors.append(error)
+
+    with KedroSession.create(project_path) as other:
+        threads = []
+        for one, region in ((session, "a"), (other, "b")):
+            hook_manager(one).register(shared)
+            threads.append(threading.Thread(target=run, args=(one, region)))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=2 * WAIT)
+    assert errors == []  # each run met the other one inside its hooks
+
+
 def test_concurrent_safe_hooks_setting_names_a_class(
     make_project: Callable[..., Path],
 ) -> None:
@@ -157,8 +192,8 @@ def test_a_hook_without_per_run_hooks_is_safe(session: KedroSession) -> None:
     assert unsafe_hooks(hook_manager(session)) == []
 
 
-def test_locks_are_per_hook_object_and_released_when_a_hook_raises(
-    session: KedroSession,
+def test_the_turn_is_per_session_and_released_when_a_hook_raises(
+    session: KedroSession, project_path: Path
 ) -> None:
     class Fails(Visits):
         @hook_impl
@@ -167,14 +202,16 @@ def test_locks_are_per_hook_object_and_released_when_a_hook_raises(
 
     failing = Fails()
     hook_manager(session).register(failing)
-    assert hook_lock(failing) is hook_lock(failing)
-    assert hook_lock(failing) is not hook_lock(Fails())
+    assert turn_lock(session) is turn_lock(session)
+    with KedroSession.create(project_path) as other_session:
+        hook_manager(other_session).register(failing)  # the same hook object
+        assert turn_lock(other_session) is not turn_lock(session)
     with pytest.raises(RuntimeError, match="hook failed"):
         session.run()
     acquired: list[bool] = []
 
     def try_lock() -> None:
-        lock = hook_lock(failing)
+        lock = turn_lock(session)
         acquired.append(lock.acquire(blocking=False))
         if acquired[-1]:
             lock.release()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from kedro.framework.hooks import hook_impl
 
 from kedro_runtime import KedroSession
@@ -85,3 +87,28 @@ def test_a_reload_reads_config_and_pipelines_again_without_holding_locks(
     assert probe.seen["after_context_created"] == []
     assert probe.seen["after_catalog_created"] == []
     assert held_locks() == []
+
+
+LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()), threading.Condition)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "kedro_runtime.hook_safety",
+        "kedro_runtime.run_logging",
+        "kedro_runtime._context",
+        "kedro_runtime.shared_files",
+        "kedro_runtime.project",
+        "kedro_runtime.resolve",
+        "kedro_runtime.integrations",
+        "kedro_runtime.integrations.mlflow",
+    ],
+)
+def test_no_module_level_lock_beside_the_two_process_wide_ones(module: str) -> None:
+    found = [
+        name
+        for name, value in vars(importlib.import_module(module)).items()
+        if isinstance(value, LOCK_TYPES) and value not in LOCKS.values()
+    ]
+    assert found == []

@@ -256,7 +256,7 @@ def test_options_are_checked(changes: dict[str, Any], message: str) -> None:
 
 
 def test_the_run_option_is_checked() -> None:
-    with pytest.raises(TypeError, match="`node_cache` must be True or False"):
+    with pytest.raises(TypeError, match="`node_cache` must be True, False or None"):
         RunRequest(node_cache="no")  # type: ignore[arg-type]
 
 

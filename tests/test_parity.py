@@ -26,9 +26,7 @@ from kedro_runtime.cli import cli
 KEDRO_VERSION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z$")
 """A version folder as Kedro's own session names it: its bare timestamp."""
 
-RUNTIME_VERSION = re.compile(
-    r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z-[0-9a-f]{12}-\d{4}$"
-)
+RUNTIME_VERSION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z-[0-9a-f]{16}$")
 """A version folder of a kedro-runtime session (see kedro_runtime/run_id.py)."""
 
 HEADLINE = Path("data") / "08_reporting" / "headline.pkl"

@@ -344,3 +344,23 @@ def test_kedro_server_start_passes_no_preload_to_its_workers(
         assert result.exit_code == 0, result.output
     assert seen == [False, True, True]
     assert os.environ[PRELOAD_ENV] == "1"
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_the_server_loads_only_the_pipelines_it_serves(
+    make_project: ProjectFactory, preload: bool
+) -> None:
+    """A pipeline module that fails to import does not stop a server of another."""
+    path = make_project()
+    broken = path / "src" / path.name / "pipelines" / "broken"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('deliberately broken')\n")
+    app = create_app(path, pipelines=["orders"], preload=preload)
+    with TestClient(app) as client:
+        run = client.post("/run", json={"pipeline_names": ["orders"]})
+        assert run.status_code == 200, run.text
+        served = served_project(app)
+        assert served is not None
+        assert set(served.session.preloaded()) == (
+            {"orders", "prices"} if preload else set()
+        )

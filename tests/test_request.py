@@ -12,7 +12,6 @@ from kedro.framework.session.abstract_session import KedroSessionError
 from kedro.runner import SequentialRunner, ThreadRunner
 
 from kedro_runtime import (
-    FILTERS,
     KedroSession,
     RunIdError,
     RunIdTypeError,
@@ -22,6 +21,7 @@ from kedro_runtime import (
     RuntimeParamsError,
     RuntimeParamsTypeError,
 )
+from kedro_runtime.request import FILTERS
 
 
 def names() -> Iterator[str]:

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _session import run_logging_of
 from kedro.runner import ThreadRunner
 
-from kedro_runtime import KedroSession, run_logging
+from kedro_runtime import KedroSession, SessionOptions, run_logging
 from kedro_runtime.dask._worker import KedroSessionPlugin
 from kedro_runtime.server.project import warm_session
 
@@ -118,6 +119,7 @@ def test_concurrent_summary_runs_each_get_their_line(
     project_path: Path, records: Records
 ) -> None:
     with _summary(project_path) as session:
+        owned = run_logging_of(session)
         threads = [
             threading.Thread(
                 target=session.run,
@@ -139,7 +141,7 @@ def test_concurrent_summary_runs_each_get_their_line(
     ]
     assert all(" succeeded in " in line for line in summaries)
     assert records.per_run(logging.INFO) == []
-    assert run_logging.in_flight() == 0
+    assert owned.in_flight() == 0
 
 
 def test_a_kedro_mode_session_keeps_its_lines_during_summary_runs(
@@ -178,6 +180,7 @@ def test_a_failing_run_logs_a_failure_summary(
 ) -> None:
     broken = pd.DataFrame({"order_id": [1]})  # no product, no quantity
     with _summary(project_path) as session:
+        owned = run_logging_of(session)
         with pytest.raises(KeyError):
             session.run(runtime_data={"orders": broken}, run_id="broken")
         session.run(run_id="after")  # the session stays usable
@@ -186,33 +189,35 @@ def test_a_failing_run_logs_a_failure_summary(
     assert " failed in " in failed
     assert "KeyError" in failed
     assert "succeeded" in after
-    assert run_logging.in_flight() == 0
+    assert owned.in_flight() == 0
 
 
 def test_a_rejected_request_logs_no_summary(
     project_path: Path, records: Records
 ) -> None:
     with _summary(project_path) as session, pytest.raises(ValueError):
+        owned = run_logging_of(session)
         session.run(pipeline_names=["no_such_pipeline"])
     assert records.summaries() == []
-    assert run_logging.in_flight() == 0
+    assert owned.in_flight() == 0
 
 
-def test_after_summary_runs_nothing_is_filtered_and_filters_are_added_once(
+def test_after_summary_runs_nothing_is_filtered_and_no_filter_is_left(
     project_path: Path, records: Records
 ) -> None:
     with _summary(project_path) as session:
         session.run()
     with _summary(project_path) as session:
+        owned = run_logging_of(session)
         session.run()
-    assert run_logging.in_flight() == 0
+    assert owned.in_flight() == 0
     with KedroSession.create(project_path) as plain:
         plain.run()  # in this very thread, which ran the summary runs
     running = [m for m in records.per_run(logging.INFO) if "Running node" in m]
     assert len(running) == NODES
     for name in run_logging.RUN_LOGGERS:
         filters = logging.getLogger(name).filters
-        assert sum(type(f).__name__ == "_PerRunFilter" for f in filters) == 1
+        assert not any(isinstance(f, run_logging.SummaryFilter) for f in filters)
 
 
 def test_default_is_kedro_mode(project_path: Path, records: Records) -> None:
@@ -231,8 +236,12 @@ def test_default_is_kedro_mode(project_path: Path, records: Records) -> None:
 def test_a_bad_mode_is_refused(
     project_path: Path, value: object, error: type[Exception]
 ) -> None:
+    # As a keyword of create(), None means "not given" (the options' value).
     with pytest.raises(error, match="run_logging must"):
-        KedroSession.create(project_path, run_logging=value)  # type: ignore[arg-type]
+        KedroSession.create(
+            project_path,
+            options=SessionOptions(run_logging=value),  # type: ignore[arg-type]
+        )
 
 
 def test_the_server_session_uses_summary_mode(project_path: Path) -> None:

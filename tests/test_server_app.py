@@ -341,7 +341,7 @@ def test_an_unknown_pipeline_fails_the_run(client: TestClient) -> None:
 
 def test_openapi_lists_kedros_request_fields(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
-    fields = set(schema["components"]["schemas"]["RunRequest"]["properties"])
+    fields = set(schema["components"]["schemas"]["RunBody"]["properties"])
     assert fields == {*KedroRunRequest.model_fields, "runtime_data", "outputs"}
     assert "securitySchemes" not in schema.get("components", {})
 
@@ -400,7 +400,7 @@ def test_the_runner_pattern_in_the_schema_is_what_the_server_accepts(
     client: TestClient, runner: str
 ) -> None:
     schema = client.get("/openapi.json").json()
-    choices = schema["components"]["schemas"]["RunRequest"]["properties"]["runner"]
+    choices = schema["components"]["schemas"]["RunBody"]["properties"]["runner"]
     [pattern] = [c["pattern"] for c in choices["anyOf"] if c.get("type") == "string"]
     status, body = post_run(client, {"runner": runner})
     assert (re.fullmatch(pattern, runner) is not None) == (status == 200), body

@@ -82,8 +82,9 @@ class RunningServer:
             "KEDRO_LOGGING_CONFIG": str(project / "conf" / "logging.yml"),
         }
         env.pop("KEDRO_RUNTIME_API_KEY", None)
+        env.pop("KEDRO_RUNTIME_SERVER_API_KEY", None)
         if api_key:
-            env["KEDRO_RUNTIME_API_KEY"] = api_key
+            env["KEDRO_RUNTIME_SERVER_API_KEY"] = api_key
         command = [str(KEDRO), "server", "start", "--port", str(self.port), *options]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
@@ -466,25 +467,41 @@ def test_a_killed_worker_is_replaced_and_the_server_recovers(project: Path) -> N
 
 
 def test_a_client_that_sends_its_request_slowly_is_disconnected(project: Path) -> None:
-    """One header byte every 0.2 s never completes a request: the server hangs up."""
+    """One body byte every 0.2 s never completes a request: the server hangs up.
+
+    The body, not the headers: the headers arrive before the app runs, and only
+    uvicorn's internals could time them (a reverse proxy bounds them instead;
+    see docs/serving.md).
+    """
     running = RunningServer(project, "--request-timeout", "1", api_key=None)
     try:
         running.wait_ready()
-        request = b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"x" * 100
+        body = b"x" * 100
+        head = (
+            b"POST /run HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/json\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+        )
+        request = head + body
         closed_after = None
+        answer = b""
         with socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock:
-            for sent, byte in enumerate(request, start=1):
+            sock.sendall(head)
+            for sent, byte in enumerate(body, start=len(head) + 1):
                 try:
                     sock.sendall(bytes([byte]))
+                    readable, _, _ = select.select([sock], [], [], 0.2)
+                    received = sock.recv(4096) if readable else None
                 except OSError:  # the server closed the connection
                     closed_after = sent
                     break
-                readable, _, _ = select.select([sock], [], [], 0.2)
-                if readable and sock.recv(1) == b"":
+                answer += received or b""
+                if received == b"":
                     closed_after = sent
                     break
         assert closed_after is not None, "the slow connection was never closed"
         assert closed_after < len(request)
+        assert answer.startswith(b"HTTP/1.1 408 "), answer
         # Prompt clients are served as before.
         health = httpx.get(f"{running.url}/health", timeout=REQUEST_TIMEOUT)
         assert health.json()["status"] == "healthy"

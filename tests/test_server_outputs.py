@@ -252,7 +252,7 @@ def test_openapi_names_each_pipelines_inputs_and_outputs(
     assert pipelines["extras"]["parameters"] == ["fail"]
     description = schema["paths"]["/run"]["post"]["description"]
     assert "| `checks` | `orders`, `payload` |" in description
-    runtime_data = schema["components"]["schemas"]["RunRequest"]["properties"][
+    runtime_data = schema["components"]["schemas"]["RunBody"]["properties"][
         "runtime_data"
     ]
     documented = runtime_data["anyOf"][0]["properties"]

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from _example import copy_example
 from click.testing import CliRunner
+from kedro import KedroDeprecationWarning
 from kedro.framework.cli.server import server_start as kedro_server_start
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
@@ -27,7 +28,7 @@ from kedro_datasets.json import JSONDataset
 from kedro_datasets.pandas import CSVDataset
 from pydantic import BaseModel
 
-from kedro_runtime import KedroSession, RuntimeParamsError
+from kedro_runtime import KedroSession, RuntimeParamsError, SessionOptions, parse_params
 from kedro_runtime.server import warm_session
 from kedro_runtime.server.cli import commands
 from kedro_runtime.server.codec import (
@@ -38,13 +39,13 @@ from kedro_runtime.server.codec import (
     encode_output,
     encode_outputs,
 )
-from kedro_runtime.server.execute import parse_params, redact
+from kedro_runtime.server.execute import redact
 from kedro_runtime.server.project import ServerStartError, _data_kind
-from kedro_runtime.server.protocol import request_timeout
 from kedro_runtime.server.settings import (
     API_KEY_ENV,
     DEFAULT_MAX_REQUEST_BYTES,
     DEFAULT_REQUEST_TIMEOUT,
+    DEPRECATED_API_KEY_ENV,
     MAX_REQUEST_BYTES_ENV,
     PIPELINES_ENV,
     PROJECT_PATH_ENV,
@@ -439,8 +440,9 @@ def test_warm_session_gives_a_warm_untrusted_session(project_path: Path) -> None
 
 
 def test_warm_session_can_trust_its_callers(project_path: Path) -> None:
+    trusted = SessionOptions.for_service(untrusted_runtime_params=False)
     with warm_session(
-        project_path, runtime_params={"top_n": 1}, untrusted_runtime_params=False
+        project_path, runtime_params={"top_n": 1}, options=trusted
     ) as session:
         session.run(runtime_params={"region": "west"})
     assert (project_path / "data" / "08_reporting" / "summary_west.csv").exists()
@@ -448,17 +450,27 @@ def test_warm_session_can_trust_its_callers(project_path: Path) -> None:
 
 @pytest.mark.parametrize("raw", ["0", "-1", "soon", "nan"])
 def test_a_request_timeout_that_is_not_positive_is_refused(
-    monkeypatch: pytest.MonkeyPatch, raw: str
+    tmp_path: Path, raw: str
 ) -> None:
-    monkeypatch.setenv(REQUEST_TIMEOUT_ENV, raw)
     with pytest.raises(ValueError, match=REQUEST_TIMEOUT_ENV):
-        request_timeout()
+        request_timeout(tmp_path, {REQUEST_TIMEOUT_ENV: raw})
 
 
-def test_the_request_timeout_comes_from_the_environment(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv(REQUEST_TIMEOUT_ENV, "2.5")
-    assert request_timeout() == 2.5
-    monkeypatch.delenv(REQUEST_TIMEOUT_ENV)
-    assert request_timeout() == DEFAULT_REQUEST_TIMEOUT
+def test_the_request_timeout_comes_from_the_environment(tmp_path: Path) -> None:
+    assert request_timeout(tmp_path, {REQUEST_TIMEOUT_ENV: "2.5"}) == 2.5
+    assert request_timeout(tmp_path, {}) == DEFAULT_REQUEST_TIMEOUT
+
+
+def request_timeout(project_path: Path, environ: dict[str, str]) -> float:
+    settings = ServerSettings.resolve(project_path=project_path, environ=environ)
+    return settings.request_timeout
+
+
+def test_the_former_api_key_variable_is_read_with_a_warning(tmp_path: Path) -> None:
+    with pytest.warns(KedroDeprecationWarning, match=API_KEY_ENV):
+        settings = ServerSettings.resolve(
+            project_path=tmp_path, environ={DEPRECATED_API_KEY_ENV: "old"}
+        )
+    assert settings.api_key == "old"
+    both = {DEPRECATED_API_KEY_ENV: "old", API_KEY_ENV: "new"}
+    assert ServerSettings.resolve(project_path=tmp_path, environ=both).api_key == "new"

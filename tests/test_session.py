@@ -534,7 +534,8 @@ def test_run_ids_are_unique_sortable_versions(project_path: Path) -> None:
 
     ids = [generate_run_id() for _ in range(2000)]
     assert len(set(ids)) == len(ids)
-    assert ids == sorted(ids)
+    stamps = [run_id[:24] for run_id in ids]  # same millisecond: no fixed order
+    assert stamps == sorted(stamps)
 
 
 def test_a_session_remembers_its_latest_run_ids_only(
@@ -553,3 +554,79 @@ def test_a_session_remembers_its_latest_run_ids_only(
         session.run(to_outputs=["clean_orders"])
     assert len(session._run_ids) == 3
     session.run(run_id="r1", to_outputs=["clean_orders"])  # forgotten long ago
+
+
+# --- selective pipeline loading ------------------------------------------------------
+
+
+def add_broken_pipeline(project: Path) -> None:
+    """Add a pipeline module that fails to import, which no run here asks for."""
+    broken = project / "src" / project.name / "pipelines" / "broken"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('deliberately broken')\n")
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_a_run_loads_only_the_pipelines_it_asks_for(
+    make_project: Callable[..., Path], preload: bool
+) -> None:
+    """As Kedro's "selective pipeline loading skips unrelated pipeline modules"."""
+    project = make_project()
+    add_broken_pipeline(project)
+    with KedroSession.create(project, preload=preload) as session:
+        session.warm_up(["orders"])
+        result = session.run(pipeline_names=["orders"])
+        assert set(result) == {"headline"}
+        with pytest.raises(ImportError, match="broken"):
+            session.run()  # __default__ is every pipeline: the broken one too
+
+
+# --- options, one explicit value -------------------------------------------------------
+
+
+def test_create_takes_options_and_shortcuts_set_their_fields(
+    project_path: Path,
+) -> None:
+    from kedro_runtime import SessionOptions  # noqa: PLC0415
+
+    service = SessionOptions.for_service()
+    with KedroSession.create(project_path, options=service) as session:
+        assert session.options == service
+    with KedroSession.create(project_path, options=service, preload=True) as session:
+        assert session.options == SessionOptions.for_service(preload=True)
+    with KedroSession.create(project_path, run_logging="summary") as session:
+        assert session.options == SessionOptions(run_logging="summary")
+    with pytest.raises(TypeError, match="SessionOptions"):
+        KedroSession.create(project_path, options={"preload": True})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="True or False"):
+        KedroSession.create(project_path, strict_runtime_params="false")  # type: ignore[arg-type]
+
+
+def test_a_session_built_by_hand_takes_its_options(project_path: Path) -> None:
+    from kedro_runtime import SessionOptions, UnreadRuntimeParamsError  # noqa: PLC0415
+
+    strict = SessionOptions(strict_runtime_params=True)
+    with KedroSession("by-hand", project_path=project_path, options=strict) as session:
+        assert session.options == strict
+        with pytest.raises(UnreadRuntimeParamsError):
+            session.run(runtime_params={"facter": 2})
+    with KedroSession("plain", project_path=project_path) as session:
+        assert session.options == SessionOptions()
+
+
+def test_a_subclass_choosing_options_in_init_keeps_them_through_create(
+    project_path: Path,
+) -> None:
+    from kedro_runtime import SessionOptions  # noqa: PLC0415
+
+    summary = SessionOptions(run_logging="summary")
+
+    class SummarySession(KedroSession):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, options=summary, **kwargs)
+
+    with SummarySession.create(project_path) as session:
+        assert session.options == summary
+        assert session.run_logging == "summary"
+    with SummarySession.create(project_path, options=SessionOptions()) as session:
+        assert session.options == SessionOptions()

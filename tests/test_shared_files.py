@@ -18,7 +18,7 @@ from _example import copy_example
 from fastapi.testclient import TestClient
 from kedro.io import AbstractDataset
 
-from kedro_runtime import KedroSession, SharedFileError
+from kedro_runtime import KedroSession, SessionOptions, SharedFileError
 from kedro_runtime.server import create_app, served_project
 
 LOGGER = "kedro_runtime.shared_files"
@@ -163,8 +163,9 @@ def test_with_the_option_the_second_run_is_refused_before_it_starts(
 def test_a_bad_mode_is_refused(make_project: Callable[..., Path], mode: Any) -> None:
     path = make_project()
     error = ValueError if isinstance(mode, str) else TypeError
+    # As a keyword of create(), None means "not given" (the options' value).
     with pytest.raises(error, match="shared_files"):
-        KedroSession.create(path, shared_files=mode)
+        KedroSession.create(path, options=SessionOptions(shared_files=mode))
 
 
 @pytest.mark.parametrize("mode", ["warn", "error", "wait"])

@@ -16,9 +16,7 @@ from behave.runner import Context
 
 COMPLETED = re.compile(r"Completed node: (\S+)")
 KEDRO_VERSION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z$")
-RUNTIME_VERSION = re.compile(
-    r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z-[0-9a-f]{12}-\d{4}$"
-)
+RUNTIME_VERSION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z-[0-9a-f]{16}$")
 OUTPUTS = ("data/02_intermediate", "data/08_reporting")
 ALL_NODES = "scale_node, summarise_node, audit.count_node"
 
@@ -140,6 +138,14 @@ def two_versions(context: Context, first: int, second: int) -> None:
     versions = sorted(path.name for path in set(folder.iterdir()) - before)
     assert len(versions) == 2, versions
     context.placeholders["first_scaled_version"] = versions[0]
+
+
+@given('a pipeline module "{name}" that fails to import')
+def broken_pipeline(context: Context, name: str) -> None:
+    # Removed again before the next scenario (environment.before_scenario).
+    module = context.project / "src" / context.package / "pipelines" / name
+    module.mkdir(parents=True, exist_ok=True)
+    (module / "__init__.py").write_text("raise ImportError('deliberately broken')\n")
 
 
 @given("settings.py sets SESSION_CLASS to {which}")

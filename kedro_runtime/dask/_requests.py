@@ -1,76 +1,63 @@
-"""Run requests: checked and normalised on the client, before anything is submitted."""
+"""Run requests: each made into one ``RunRequest`` and pickled on the client,
+before anything is submitted."""
 
 from __future__ import annotations
 
 import difflib
-import inspect
 from collections.abc import Mapping
 from dataclasses import fields
-from typing import Any
 
 import cloudpickle
 
-from ..errors import RuntimeDataError
-from ..request import RunRequest
-from ..session import KedroSession
+from kedro_runtime import RunRequest, RuntimeDataError
 
-#: Keyword arguments of ``KedroSession.run`` that a request may give.
-RUN_KEYWORDS: frozenset[str] = frozenset(
-    name for name in inspect.signature(KedroSession.run).parameters if name != "self"
-)
+#: The keys a mapping request may give: the fields of ``RunRequest``.
+REQUEST_KEYS: frozenset[str] = frozenset(field.name for field in fields(RunRequest))
 
 
 class UnpicklableRuntimeDataError(RuntimeDataError, TypeError):
     """A ``runtime_data`` value of a request cannot be sent to a Dask worker."""
 
 
-def as_run_kwargs(request: object, index: int) -> dict[str, Any]:
-    """The ``session.run`` keyword arguments of one request, checked.
+def as_request(request: object, index: int) -> RunRequest:
+    """One request of ``run_many``, as the :class:`RunRequest` a worker runs.
 
-    This is the one place a request is turned into run arguments. The values
-    are checked here, on the client, by making a :class:`RunRequest` of them,
-    so a bad filter or parameter fails before anything is submitted.
+    This is the one place a caller's request is checked: a mapping is made
+    into a ``RunRequest`` here, on the client, so a bad key, filter or
+    parameter fails before anything is submitted.
 
     Args:
-        request: A :class:`RunRequest`, or a mapping of ``KedroSession.run``
-            keyword arguments.
+        request: A :class:`RunRequest`, or a mapping of its fields (the
+            keyword arguments of ``KedroSession.run``).
         index: Position of the request in the caller's iterable, for messages.
 
     Returns:
-        A new dict of the request's keyword arguments.
+        The request (a ``RunRequest`` given is returned as it is).
 
     Raises:
         TypeError: If the request is neither a ``RunRequest`` nor a mapping, a
             key is not a string, or a value has the wrong type.
-        ValueError: If a key is not a keyword argument of ``KedroSession.run``,
-            a value is wrong, or the request gives a ``run_id`` (each attempt
-            of a run gets its own id).
+        ValueError: If a key is not a field of ``RunRequest``, a value is
+            wrong, or the request gives a ``run_id`` (each attempt of a run
+            gets its own id).
     """
-    if isinstance(request, RunRequest):
-        kwargs = {field.name: getattr(request, field.name) for field in fields(request)}
-    elif isinstance(request, Mapping):
-        kwargs = dict(request)
-    else:
+    if isinstance(request, Mapping):
+        for key in request:
+            _check_key(key, index)
+        request = RunRequest(**request)
+    elif not isinstance(request, RunRequest):
         raise TypeError(
             f"Request {index} is a {type(request).__name__}: each request must be a "
             f"RunRequest or a mapping of KedroSession.run keyword arguments, e.g. "
             f"{{'runtime_params': {{'factor': 2}}}}."
         )
-    for key in kwargs:
-        _check_key(key, index)
-    if kwargs.pop("run_id", None) is not None:
+    if request.run_id is not None:
         raise ValueError(
             f"Request {index} gives 'run_id': run_many gives every attempt of "
             f"a run a new id on the worker (a retried run must not reuse the "
             f"version folders of an attempt that died). Leave 'run_id' out."
         )
-    if not isinstance(request, RunRequest):
-        checked = {key: kwargs[key] for key in kwargs if key in _REQUEST_FIELDS}
-        RunRequest(**checked)
-    return kwargs
-
-
-_REQUEST_FIELDS = frozenset(field.name for field in fields(RunRequest))
+    return request
 
 
 def _check_key(key: object, index: int) -> None:
@@ -79,37 +66,36 @@ def _check_key(key: object, index: int) -> None:
             f"Request {index} has the key {key!r} ({type(key).__name__}): keys "
             f"must be names of KedroSession.run keyword arguments."
         )
-    if key not in RUN_KEYWORDS:
-        close = difflib.get_close_matches(key, RUN_KEYWORDS, n=2)
+    if key not in REQUEST_KEYS:
+        close = difflib.get_close_matches(key, REQUEST_KEYS, n=2)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
-        valid = ", ".join(sorted(RUN_KEYWORDS - {"run_id"}))
+        valid = ", ".join(sorted(REQUEST_KEYS - {"run_id"}))
         raise ValueError(
             f"Request {index} has the key '{key}', which is not an argument "
-            f"of KedroSession.run.{hint} Valid keys: {valid}."
+            f"of KedroSession.run that a request takes.{hint} Valid keys: {valid}."
         )
 
 
-def serialise(kwargs: Mapping[str, Any], index: int) -> bytes:
-    """Pickle a request's arguments once, as Dask would, to fail before submitting.
+def serialise(request: RunRequest, index: int) -> bytes:
+    """Pickle a request once, as Dask would, to fail before submitting.
 
     Args:
-        kwargs: The request's ``session.run`` keyword arguments.
+        request: The request.
         index: Position of the request, for messages.
 
     Returns:
-        The pickled arguments, sent to the worker as they are.
+        The pickled request, sent to the worker as it is.
 
     Raises:
         UnpicklableRuntimeDataError: If a ``runtime_data`` value cannot be
             pickled; the message names the dataset.
-        TypeError: If another argument cannot be pickled.
+        TypeError: If another field cannot be pickled.
     """
     try:
-        payload: bytes = cloudpickle.dumps(dict(kwargs))
+        payload: bytes = cloudpickle.dumps(request)
         return payload
     except Exception as exc:
-        data = kwargs.get("runtime_data")
-        for name, value in data.items() if isinstance(data, Mapping) else ():
+        for name, value in (request.runtime_data or {}).items():
             try:
                 cloudpickle.dumps(value)
             except Exception as value_exc:

@@ -22,9 +22,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from ..preload import check_choice
-from ..request import as_names
-from ._requests import as_run_kwargs, serialise
+from kedro_runtime import SessionOptions
+
+from ._requests import as_request, serialise
 from ._results import RunError, RunResult
 from ._worker import (
     PLUGIN_PREFIX,
@@ -50,14 +50,16 @@ def run_many(
 
     Each worker process bootstraps the project once and keeps one warm
     kedro-runtime session; each request is one ``session.run`` on a worker.
-    Every request is checked, and pickled, before anything is submitted.
+    Every request is made into one :class:`kedro_runtime.RunRequest` and
+    pickled before anything is submitted; the worker runs that value.
 
     Args:
         project_path: The project's folder, as the workers see it.
-        requests: Mappings of ``KedroSession.run`` keyword arguments
-            (``runtime_params``, ``runtime_data``, ``pipeline_names``, filters,
-            ...), one per run. ``run_id`` is not accepted: each attempt of a
-            run gets a new id on its worker.
+        requests: ``RunRequest`` values, or mappings of their fields (the
+            ``KedroSession.run`` keyword arguments ``runtime_params``,
+            ``runtime_data``, ``pipeline_names``, filters, ...), one per run.
+            ``run_id`` is not accepted: each attempt of a run gets a new id on
+            its worker.
         client: A ``distributed.Client``, a scheduler address such as
             ``"tcp://host:8786"``, or None to start a ``LocalCluster`` with one
             single-threaded worker process per CPU, closed on return.
@@ -75,18 +77,19 @@ def run_many(
         in its result; no exception is raised for it.
 
     Raises:
-        TypeError: If a request is not a mapping, ``outputs`` is not a list of
-            names, ``client`` is not a client, an address or None, a
-            request cannot be pickled (``UnpicklableRuntimeDataError``, a
-            ``TypeError``, names the dataset), or ``preload`` is not a bool
-            or a list of names (``PreloadTypeError``).
-        ValueError: If a request has a key that ``KedroSession.run`` does not
-            take.
+        TypeError: If a request is neither a ``RunRequest`` nor a mapping, a
+            value has the wrong type, ``outputs`` is not a list of names,
+            ``client`` is not a client, an address or None, a request cannot
+            be pickled (``UnpicklableRuntimeDataError``, a ``TypeError``,
+            names the dataset), or ``preload`` is not a bool or a list of
+            names (``PreloadTypeError``).
+        ValueError: If a request has a key that is not a field of
+            ``RunRequest``, a wrong value, or a ``run_id``.
     """
     outputs = _check_outputs(outputs)
-    preload = check_choice(preload)
+    preload = SessionOptions(preload=preload).preload_choice
     payloads = [
-        serialise(as_run_kwargs(request, index), index)
+        serialise(as_request(request, index), index)
         for index, request in enumerate(requests)
     ]
     if not payloads:
@@ -115,8 +118,16 @@ def run_many(
 
 
 def _check_outputs(outputs: Iterable[str] | None) -> list[str] | None:
-    names = as_names(outputs, "outputs")
-    return None if names is None else list(names)
+    if outputs is None:
+        return None
+    one = isinstance(outputs, str) or not isinstance(outputs, Iterable)
+    names: list[Any] = [outputs] if one else list(outputs)
+    if one or not all(isinstance(name, str) for name in names):
+        raise TypeError(
+            f"`outputs` must be a list of names (str), e.g. outputs=['a'], "
+            f"got {outputs!r:.80}."
+        )
+    return names
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import pickle
 import threading
@@ -13,8 +14,8 @@ from typing import Any
 import cloudpickle
 from distributed import WorkerPlugin, get_worker
 
-from ..run_id import generate_run_id
-from ..session import KedroSession
+from kedro_runtime import KedroSession, RunRequest, SessionOptions, generate_run_id
+
 from ._results import RunError, RunResult
 
 logger = logging.getLogger(__name__)
@@ -75,24 +76,45 @@ class KedroSessionPlugin(WorkerPlugin):
                 from kedro.framework.startup import bootstrap_project  # noqa: PLC0415
 
                 bootstrap_project(Path(self.project_path))
-                preload = self.preload
                 self._session = KedroSession.create(
                     self.project_path,
                     save_on_close=False,
                     env=self.env,
                     conf_source=self.conf_source,
-                    run_logging="summary",
-                    preload=preload if isinstance(preload, bool) else list(preload),
+                    options=worker_options(self.preload),
                 )
             return self._session
+
+
+def worker_options(preload: bool | Sequence[str]) -> SessionOptions:
+    """The options of a worker's session: the service preset, with two changes.
+
+    ``SessionOptions.for_service()`` (summary run logging, strict runtime
+    params), except that a worker's callers are trusted Python code (their
+    runtime params may change catalog config, as a sweep over
+    ``${runtime_params:...}`` paths does), and that a run sharing a
+    non-versioned file with a run in flight waits for it with a warning
+    (``shared_files="warn"``) rather than fail its part of the sweep.
+
+    Args:
+        preload: ``run_many``'s ``preload``.
+
+    Returns:
+        The options.
+    """
+    return SessionOptions.for_service(
+        untrusted_runtime_params=False,
+        shared_files="warn",
+        preload=preload if isinstance(preload, bool) else list(preload),
+    )
 
 
 def attempt_run_id() -> str:
     """A new run id for one attempt of a run, unique across processes and machines.
 
     ``generate_run_id`` starts with a timestamp, so ids sort by time and Kedro's
-    "latest version" is the newest run, and carries a random token drawn once
-    per process, so two workers never make the same id.
+    "latest version" is the newest run, and ends with 64 random bits drawn for
+    each id, so two workers never make the same id.
 
     Returns:
         The run id.
@@ -105,13 +127,14 @@ def run_request(
 ) -> RunResult:
     """Run one request with the worker's warm session (a Dask task).
 
-    Every failure of the run is caught and reported in the result, so Dask
-    retries a task only when its worker dies.
+    The request runs as it was sent, with this attempt's own run id. Every
+    failure of the run is caught and reported in the result, so Dask retries
+    a task only when its worker dies.
 
     Args:
         plugin_name: Name of the worker's :class:`KedroSessionPlugin`.
         index: Position of the request.
-        payload: The request's pickled ``session.run`` keyword arguments.
+        payload: The pickled :class:`RunRequest`, without a ``run_id``.
         outputs: Names of the outputs to load, or None for all of the run's.
 
     Returns:
@@ -123,9 +146,10 @@ def run_request(
     try:
         plugin: KedroSessionPlugin = worker.plugins[plugin_name]  # type: ignore[assignment]
         session = plugin.session()
-        kwargs = cloudpickle.loads(payload)
+        request: RunRequest = cloudpickle.loads(payload)
+        attempt = dataclasses.replace(request, run_id=run_id)
         start = time.perf_counter()
-        returned = session.run(run_id=run_id, **kwargs)
+        returned = session.run(request=attempt)
         loaded = _load_outputs(returned, outputs)
     except Exception as exc:
         logger.warning("Run %s (request %d) failed: %s", run_id, index, exc)

@@ -16,12 +16,27 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .app import create_app, served_project
-    from .models import RunRequest
-    from .project import ServedProject, warm_session
+    from .body import TooDeepError
+    from .codec import CodecError, DecodeError, EncodeError
+    from .models import RunBody
+    from .project import (
+        RunnerNotAllowedError,
+        ServedProject,
+        ServerStartError,
+        warm_session,
+    )
+    from .settings import ServerSettingsError
 
 __all__ = [
-    "RunRequest",
+    "CodecError",
+    "DecodeError",
+    "EncodeError",
+    "RunBody",
+    "RunnerNotAllowedError",
     "ServedProject",
+    "ServerSettingsError",
+    "ServerStartError",
+    "TooDeepError",
     "create_app",
     "served_project",
     "warm_session",
@@ -30,9 +45,16 @@ __all__ = [
 _HOMES = {
     "create_app": ".app",
     "served_project": ".app",
-    "RunRequest": ".models",
+    "TooDeepError": ".body",
+    "CodecError": ".codec",
+    "DecodeError": ".codec",
+    "EncodeError": ".codec",
+    "RunBody": ".models",
+    "RunnerNotAllowedError": ".project",
     "ServedProject": ".project",
+    "ServerStartError": ".project",
     "warm_session": ".project",
+    "ServerSettingsError": ".settings",
 }
 
 

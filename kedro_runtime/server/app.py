@@ -10,7 +10,7 @@ Endpoints (the same paths and request fields as Kedro's ``kedro server start``):
 - ``GET /snapshot``: Kedro's read-only description of the project.
 
 Request execution lives in :mod:`.execute`, the OpenAPI description in
-:mod:`.openapi`, and the API key guard and body limit in :mod:`.middleware`.
+:mod:`.openapi`, and the API key guard and body limits in :mod:`.middleware`.
 See ``docs/serving.md``.
 """
 
@@ -34,11 +34,11 @@ from .execute import (
     execute_snapshot,
     refuse_invalid_request,
 )
-from .middleware import ApiKeyGuard, BodySizeLimit
+from .middleware import ApiKeyGuard, BodyLimits
 from .models import (
     HealthResponse,
     Problem,
-    RunRequest,
+    RunBody,
     RunResponse,
     SnapshotResponse,
 )
@@ -95,16 +95,15 @@ def create_app(
     api_key: str | None = None,
     max_request_bytes: int | None = None,
     preload: bool | None = None,
+    request_timeout: float | None = None,
 ) -> FastAPI:
     """Create the FastAPI app that serves a Kedro project from one warm session.
 
     The app's lifespan bootstraps the project, creates a kedro-runtime session
-    (with ``untrusted_runtime_params=True``) and warms up every served
-    pipeline before the app takes requests, and closes the session at
-    shutdown. Each process that serves the app (each uvicorn worker) gets its
-    own session. When you mount the app in another FastAPI app, enter its
-    lifespan from yours (see ``docs/serving.md``): Starlette does not run the
-    lifespan of mounted apps.
+    (``untrusted_runtime_params=True``), warms up every served pipeline before
+    the app takes requests, and closes the session at shutdown; each process
+    (each uvicorn worker) gets its own. Starlette does not run the lifespan of
+    mounted apps: mounted in another app, enter it from yours (docs/serving.md).
 
     Every argument left out is read from an environment variable (see
     :mod:`kedro_runtime.server.settings`), so that ``uvicorn --factory`` and
@@ -120,12 +119,15 @@ def create_app(
             registered pipeline). Each is warmed up at start-up.
         api_key: The key every request but ``GET /health`` must send, in an
             ``X-API-Key`` header or as ``Authorization: Bearer <key>``
-            (``$KEDRO_RUNTIME_API_KEY``; empty for none).
+            (``$KEDRO_RUNTIME_SERVER_API_KEY``; empty for none).
         max_request_bytes: The largest request body accepted; larger ones get
             413 (``$KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES``, then 10 MiB).
         preload: Load the served pipelines' read-only inputs once, before
             the app takes requests (``$KEDRO_RUNTIME_SERVER_PRELOAD``, then
             ``True``); see ``docs/web-servers.md`` (Preloading).
+        request_timeout: Seconds a client has to send its request body once
+            its headers are in; a slower one gets 408 and is disconnected
+            (``$KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT``, then 60).
 
     Returns:
         The app.
@@ -138,6 +140,7 @@ def create_app(
         api_key=api_key,
         max_request_bytes=max_request_bytes,
         preload=preload,
+        request_timeout=request_timeout,
     )
     app = KedroRuntimeApp(
         title="Kedro project server (kedro-runtime)",
@@ -151,11 +154,20 @@ def create_app(
     app.state.server_settings = settings
     app.state.served = None
     app.add_exception_handler(RequestValidationError, refuse_invalid_request)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
-    if settings.api_key:
-        app.add_middleware(ApiKeyGuard, api_key=settings.api_key)
+    _add_middleware(app, settings)
     _add_routes(app)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: ServerSettings) -> None:
+    """The body limits, then the API key guard (outermost) if there is a key."""
+    app.add_middleware(
+        BodyLimits,
+        max_bytes=settings.max_request_bytes,
+        timeout=settings.request_timeout,
+    )
+    if settings.api_key:
+        app.add_middleware(ApiKeyGuard, api_key=settings.api_key)
 
 
 @asynccontextmanager
@@ -167,6 +179,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         conf_source=settings.conf_source,
         pipelines=settings.pipelines,
         preload=settings.preload,
+        limits=settings.limits,
     )
     app.state.served = served
     try:
@@ -233,7 +246,7 @@ def _add_routes(app: FastAPI) -> None:
             503: NOT_STARTED,
         },
     )
-    def run(body: RunRequest) -> Response:
+    def run(body: RunBody) -> Response:
         """Run pipelines on the warm session, with the request's data and parameters.
 
         Answers `success` with the outputs asked for, or `failure` (still 200,

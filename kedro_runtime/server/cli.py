@@ -10,10 +10,10 @@ Kedro's own) and adds:
   before it accepts requests; a worker that dies is replaced.
 - ``--pipelines a,b``: the pipelines to serve (default: every registered one).
 - ``--max-request-bytes N``: the largest request body accepted.
-- ``--request-timeout S``: seconds a client has to send a complete request.
+- ``--request-timeout S``: seconds a client has to send its request body.
 
-The API key comes from the ``KEDRO_RUNTIME_API_KEY`` environment variable, never
-from the command line (where other users of the machine could read it).
+The API key comes from the ``KEDRO_RUNTIME_SERVER_API_KEY`` environment variable,
+never from the command line (where other users of the machine could read it).
 """
 
 from __future__ import annotations
@@ -42,8 +42,6 @@ from .settings import (
 
 APP_FACTORY = "kedro_runtime.server.app:create_app"
 """What uvicorn imports in every worker: it reads its settings from the environment."""
-HTTP_PROTOCOL = "kedro_runtime.server.protocol:RequestTimeoutProtocol"
-"""uvicorn's HTTP/1.1 protocol, with the request timeout."""
 
 _MISSING_EXTRA = (
     "`kedro server start` from kedro-runtime needs FastAPI and uvicorn (the "
@@ -107,9 +105,9 @@ def _options() -> list[click.Parameter]:
             default=DEFAULT_REQUEST_TIMEOUT,
             show_default=True,
             help=(
-                "Seconds a client has to send a complete request (headers and "
-                "body) after connecting or after its previous response; slower "
-                "connections are closed."
+                "Seconds a client has to send its request body once its headers "
+                "are in; a slower one gets 408 and is disconnected. Bound slow "
+                "headers at a reverse proxy (docs/serving.md)."
             ),
         ),
     ]
@@ -141,7 +139,8 @@ def start(metadata: ProjectMetadata, /, **options: Any) -> None:
       GET  /snapshot  - Describe the project
 
     \b
-    Set KEDRO_RUNTIME_API_KEY to require an API key on every endpoint but /health.
+    Set KEDRO_RUNTIME_SERVER_API_KEY to require an API key on every endpoint
+    but /health.
 
     \b
     Examples:
@@ -186,7 +185,7 @@ def start(metadata: ProjectMetadata, /, **options: Any) -> None:
     uvicorn.run(
         APP_FACTORY,
         factory=True,
-        http=HTTP_PROTOCOL,
+        http="h11",
         host=options["host"],
         port=options["port"],
         reload=reload,

@@ -6,7 +6,10 @@ catalog type of the dataset it replaces:
 - a pandas dataset (a class defined in a module path with a ``pandas``
   component, such as ``kedro_datasets.pandas.CSVDataset``, or a subclass of
   one) gets a ``pandas.DataFrame``, from *records* (a list of objects, one per
-  row) or *columns* (an object of equal-length lists, one per column);
+  row) or *columns* (an object of equal-length lists, one per column), within
+  the table limits of :class:`~kedro_runtime.server.settings.RequestLimits`
+  (distinct columns, and cells: rows x columns), checked before the table is
+  built;
 - any other dataset, and a name the catalog does not declare (an in-memory
   dataset), gets the JSON value as it is.
 
@@ -30,6 +33,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from kedro_runtime import KedroRuntimeError
+
+from .settings import MAX_TABLE_CELLS_ENV, MAX_TABLE_COLUMNS_ENV, RequestLimits
+
 DataKind = Literal["pandas", "json"]
 """How a dataset's request data is decoded: to a DataFrame, or kept as JSON."""
 
@@ -40,7 +47,7 @@ _DATAFRAME_HINT = (
 )
 
 
-class CodecError(ValueError):
+class CodecError(KedroRuntimeError, ValueError):
     """A value that cannot cross the JSON boundary.
 
     Attributes:
@@ -85,13 +92,16 @@ def dataset_kind(dataset_type: type | None) -> DataKind:
     return "json"
 
 
-def decode_value(name: str, kind: DataKind, value: Any) -> Any:
+def decode_value(
+    name: str, kind: DataKind, value: Any, limits: RequestLimits | None = None
+) -> Any:
     """Turn the JSON value sent for a dataset into the data its nodes expect.
 
     Args:
         name: The dataset name, for error messages.
         kind: How to decode, from :func:`dataset_kind`.
         value: The parsed JSON value from the request.
+        limits: The table limits (default: :class:`RequestLimits`' defaults).
 
     Returns:
         A ``pandas.DataFrame`` for ``"pandas"``; ``value`` unchanged for
@@ -99,25 +109,55 @@ def decode_value(name: str, kind: DataKind, value: Any) -> Any:
 
     Raises:
         DecodeError: If a pandas dataset's value is neither records nor
-            columns, or pandas cannot build a table from it.
+            columns, would make a table over the limits, or pandas cannot
+            build a table from it.
     """
     if kind == "json":
         return value
-    return _decode_frame(name, value)
+    return _decode_frame(name, value, limits or RequestLimits())
 
 
-def _decode_frame(name: str, value: Any) -> Any:
-    import pandas as pd  # noqa: PLC0415 (only projects with pandas datasets need it)
+def _check_table(name: str, rows: int, columns: int, limits: RequestLimits) -> None:
+    """Refuse a table over the limits, before pandas builds it."""
+    if columns > limits.max_table_columns:
+        raise DecodeError(
+            name,
+            f"'{name}': the table has more than {limits.max_table_columns} distinct "
+            f"columns, this server's limit ({MAX_TABLE_COLUMNS_ENV}). Records that "
+            f"each carry other keys make a column per key.",
+        )
+    if rows * columns > limits.max_table_cells:
+        raise DecodeError(
+            name,
+            f"'{name}': the table would have {rows} rows x {columns} columns = "
+            f"{rows * columns} cells, over this server's limit of "
+            f"{limits.max_table_cells} ({MAX_TABLE_CELLS_ENV}). Send fewer rows "
+            f"per request.",
+        )
 
-    if isinstance(value, list):
-        bad = next((row for row in value if not isinstance(row, Mapping)), None)
-        if bad is not None:
+
+def _record_columns(name: str, records: list[Any], limits: RequestLimits) -> int:
+    """How many distinct columns the records make, refusing too many as it counts."""
+    columns: dict[Any, None] = {}
+    for row in records:
+        if not isinstance(row, Mapping):
             raise DecodeError(
                 name,
                 f"'{name}' is a pandas dataset, but its records hold "
-                f"{_json_type(bad)} {_short(bad)} where an object (one row) was "
+                f"{_json_type(row)} {_short_json(row)} where an object (one row) was "
                 f"expected. {_DATAFRAME_HINT}",
             )
+        columns.update(dict.fromkeys(row))
+        if len(columns) > limits.max_table_columns:
+            _check_table(name, len(records), len(columns), limits)
+    return len(columns)
+
+
+def _decode_frame(name: str, value: Any, limits: RequestLimits) -> Any:
+    import pandas as pd  # noqa: PLC0415 (only projects with pandas datasets need it)
+
+    if isinstance(value, list):
+        _check_table(name, len(value), _record_columns(name, value, limits), limits)
         try:
             return pd.DataFrame.from_records(value) if value else pd.DataFrame()
         except (ValueError, TypeError) as exc:
@@ -125,22 +165,26 @@ def _decode_frame(name: str, value: Any) -> Any:
                 name, f"'{name}': cannot build a table from these records: {exc}"
             ) from exc
     if isinstance(value, Mapping):
+        _check_table(name, 0, len(value), limits)
         lengths = {}
         for column, cells in value.items():
             if not isinstance(cells, list):
                 raise DecodeError(
                     name,
-                    f"'{name}' is a pandas dataset, but its column '{column}' is "
-                    f"{_json_type(cells)} {_short(cells)}, not a list of values. "
+                    f"'{name}' is a pandas dataset, but its column '{str(column)[:60]}' is "
+                    f"{_json_type(cells)} {_short_json(cells)}, not a list of values. "
                     f"{_DATAFRAME_HINT}",
                 )
             lengths[column] = len(cells)
         if len(set(lengths.values())) > 1:
+            shown = str(lengths)
+            shown = shown if len(shown) <= 200 else f"{shown[:197]}..."
             raise DecodeError(
                 name,
-                f"'{name}': the columns have different lengths ({lengths}); every "
+                f"'{name}': the columns have different lengths ({shown}); every "
                 f"column needs one value per row.",
             )
+        _check_table(name, max(lengths.values(), default=0), len(value), limits)
         try:
             return pd.DataFrame(dict(value))
         except (ValueError, TypeError) as exc:
@@ -150,7 +194,7 @@ def _decode_frame(name: str, value: Any) -> Any:
     raise DecodeError(
         name,
         f"'{name}' is a pandas dataset, but the request sent {_json_type(value)} "
-        f"{_short(value)}. {_DATAFRAME_HINT}",
+        f"{_short_json(value)}. {_DATAFRAME_HINT}",
     )
 
 
@@ -216,11 +260,11 @@ def encode_outputs(values: Mapping[str, Any]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-class _FrameError(ValueError):
+class _FrameError(KedroRuntimeError, ValueError):
     """A DataFrame or Series that pandas cannot write as JSON."""
 
 
-class _Unencodable(TypeError):
+class _Unencodable(KedroRuntimeError, TypeError):
     def __init__(self, value: Any) -> None:
         super().__init__(type(value).__name__)
         self.type_name = f"{type(value).__module__}.{type(value).__qualname__}"
@@ -300,6 +344,6 @@ def _json_type(value: Any) -> str:
     return "an object"
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def _short_json(value: Any, limit: int = 60) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."

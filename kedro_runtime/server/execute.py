@@ -1,8 +1,8 @@
 """Request execution: a ``POST /run`` or ``GET /snapshot`` request on the warm session.
 
 :func:`execute_run` answers ``POST /run`` and :func:`execute_snapshot` answers
-``GET /snapshot``. :func:`run_arguments` is the one place that turns a request
-body into the arguments of ``session.run``.
+``GET /snapshot``. :func:`run_request` is the one place that turns a request
+body into the :class:`kedro_runtime.RunRequest` the session runs as it is.
 """
 
 from __future__ import annotations
@@ -14,24 +14,28 @@ import time
 import traceback
 from typing import Any
 
-import click
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from .. import _kedro_private as private
-from .. import registry
-from ..errors import RuntimeDataError, RuntimeParamsError
-from ..request import FILTERS
-from ..run_id import generate_run_id
-from ..shared_files import SharedFileError
+from kedro_runtime import (
+    KedroRuntimeError,
+    RunRequest,
+    RuntimeDataError,
+    RuntimeParamsError,
+    SharedFileError,
+    generate_run_id,
+    parse_params,
+    project_snapshot,
+)
+
 from .codec import DecodeError, EncodeError, encode_outputs
 from .models import (
     ErrorDetail,
     Problem,
+    RunBody,
     RunFailure,
-    RunRequest,
     SnapshotFailure,
     SnapshotSuccess,
 )
@@ -91,7 +95,7 @@ def _problem(
     return SafeJSONResponse(body.model_dump(), status_code=status_code)
 
 
-class _Refused(Exception):
+class _Refused(KedroRuntimeError):
     """A request that cannot be used: answered with 422."""
 
     def __init__(self, kind: str, loc: list[str | int], message: str) -> None:
@@ -100,7 +104,7 @@ class _Refused(Exception):
         self.loc = loc
 
 
-def execute_run(served: ServedProject, body: RunRequest) -> Response:
+def execute_run(served: ServedProject, body: RunBody) -> Response:
     """Answer ``POST /run``: run the request on the warm session.
 
     Args:
@@ -130,7 +134,7 @@ def execute_run(served: ServedProject, body: RunRequest) -> Response:
     return Response(content, media_type="application/json")
 
 
-def _run_and_encode(served: ServedProject, body: RunRequest, run_id: str) -> str:
+def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
     """Run the request; the JSON text of the outputs it asks for.
 
     Args:
@@ -161,9 +165,8 @@ def _run_and_encode(served: ServedProject, body: RunRequest, run_id: str) -> str
             f"{unknown} are not datasets of the served pipelines. Their outputs: "
             f"{_outputs_by_pipeline(served)}.",
         )
-    arguments = run_arguments(served, body, data, run_id)
     try:
-        result = served.session.run(**arguments)
+        result = served.session.run(request=run_request(served, body, data, run_id))
     except RuntimeDataError as exc:
         raise _Refused("runtime_data", ["body", "runtime_data"], str(exc)) from exc
     except RuntimeParamsError as exc:
@@ -185,36 +188,39 @@ def _run_and_encode(served: ServedProject, body: RunRequest, run_id: str) -> str
         raise _Refused("outputs", ["body", "outputs", exc.name], str(exc)) from exc
 
 
-def run_arguments(
-    served: ServedProject, body: RunRequest, data: dict[str, Any], run_id: str
-) -> dict[str, Any]:
-    """The keyword arguments of ``session.run`` for a request.
+def run_request(
+    served: ServedProject, body: RunBody, data: dict[str, Any], run_id: str
+) -> RunRequest:
+    """The run a request body asks for, as the one value the session runs.
 
-    The one place that maps the request's fields to the session's run.
+    The one place that maps the body's fields to a run: the served project
+    checks the pipelines and makes the runner, the request checks the rest.
 
     Args:
         served: The started project.
-        body: The request.
-        data: The request's ``runtime_data``, decoded.
+        body: The request body.
+        data: The body's ``runtime_data``, decoded.
         run_id: The id of this run.
 
     Returns:
-        The arguments, by name.
+        The run, for ``session.run(request=...)``.
 
     Raises:
-        ValueError: If a pipeline is not served or the runner is not allowed.
+        ValueError: If a pipeline is not served or the runner is not allowed
+            (``RunnerNotAllowedError``).
+        RuntimeParamsError: If a ``params`` key is empty or two clash once
+            nested (other checks: :class:`kedro_runtime.RunRequest`).
     """
-    filters = {name: getattr(body, name) or None for name in FILTERS}
-    return {
-        "pipeline_names": served.check_pipelines(body.pipeline_names),
-        **filters,
-        "runner": served.runner(body.runner, body.is_async),
-        "load_versions": body.load_versions,
-        "only_missing_outputs": body.only_missing_outputs,
-        "runtime_data": data or None,
-        "runtime_params": body.params,
-        "run_id": run_id,
-    }
+    return RunRequest(
+        pipeline_names=served.check_pipelines(body.pipeline_names),
+        **{name: getattr(body, name) or None for name in RunRequest().filters},
+        runner=served.runner(body.runner, body.is_async),
+        load_versions=body.load_versions,
+        only_missing_outputs=body.only_missing_outputs,
+        runtime_data=data or None,
+        runtime_params=body.params,
+        run_id=run_id,
+    )
 
 
 def _failure(run_id: str, started: float, exc: Exception) -> SafeJSONResponse:
@@ -266,7 +272,7 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
     except (ValueError, RuntimeParamsError) as exc:
         return _problem("params", ["query", "params"], str(exc))
     try:
-        snap = registry.project_snapshot(
+        snap = project_snapshot(
             served.metadata, served.env, served.conf_source, runtime_params
         )
     except Exception as exc:
@@ -285,37 +291,6 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
         parameters=snap.parameters,
     )
     return SafeJSONResponse(success.model_dump(mode="json"))
-
-
-def parse_params(value: str) -> dict[str, Any]:
-    """Parse ``key=value,a.b=2`` as ``kedro run --params`` does.
-
-    Args:
-        value: The items.
-
-    Returns:
-        The parameters, nested at dots, with typed values.
-
-    Raises:
-        ValueError: If an item is not ``key=value`` or a value cannot be parsed.
-    """
-    option = click.Option(["--params"])
-    context = click.Context(click.Command("snapshot", params=[option]))
-    try:
-        parsed = private.split_params(context, option, value)
-    except click.ClickException as exc:
-        raise _invalid_params(value, exc.format_message()) from exc
-    except Exception as exc:  # a value YAML or OmegaConf cannot parse
-        reason = " ".join(str(exc).split())
-        raise _invalid_params(value, f"a value cannot be parsed ({reason}).") from exc
-    return dict(parsed or {})
-
-
-def _invalid_params(value: str, reason: str) -> ValueError:
-    return ValueError(
-        f"Invalid 'params' value '{value}': {reason} Send key=value items separated "
-        f"by commas, e.g. 'version=02,model.lr=0.01'."
-    )
 
 
 def redact(text: str) -> str:

@@ -1,9 +1,9 @@
 """Request and response bodies of the server.
 
-``RunRequest`` accepts every field of the request body of Kedro's own server
-(``kedro server start``), with the same meaning, so existing clients keep
-working, plus ``runtime_data`` and ``outputs``. Responses carry Kedro's fields
-plus ``outputs``.
+``RunBody``, the body of ``POST /run``, accepts every field of the request
+body of Kedro's own server (``kedro server start``), with the same meaning, so
+existing clients keep working, plus ``runtime_data`` and ``outputs``. Responses
+carry Kedro's fields plus ``outputs``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ def _is_dotted_identifier(value: str) -> bool:
     return all(part.isidentifier() for part in value.split("."))
 
 
-class RunRequest(BaseModel):
-    """The body of ``POST /run``.
+class RunBody(BaseModel):
+    """The body of ``POST /run``, made into one ``kedro_runtime.RunRequest``.
 
     The configuration environment and source are the server's, not the
     request's (as in Kedro's server): unknown fields are refused.

@@ -101,7 +101,7 @@ def describe_pipelines(schema: dict[str, Any], served: ServedProject) -> None:
     run_post = schema.get("paths", {}).get("/run", {}).get("post")
     if run_post is not None:
         run_post["description"] = run_post.get("description", "") + "\n".join(lines)
-    request = schema.get("components", {}).get("schemas", {}).get("RunRequest")
+    request = schema.get("components", {}).get("schemas", {}).get("RunBody")
     if request is not None:
         _describe_request(request["properties"], served)
 
@@ -174,7 +174,7 @@ def describe_api_key(schema: dict[str, Any]) -> None:
 def describe_refusals(schema: dict[str, Any]) -> None:
     """Document what every request may be refused for, and the ``runner`` pattern.
 
-    The body limit applies to every path (413); ``RunRequest.runner`` gets the
+    The body limit applies to every path (413); ``RunBody.runner`` gets the
     pattern of a class name or dotted path, which the server checks (422).
 
     Args:
@@ -183,7 +183,7 @@ def describe_refusals(schema: dict[str, Any]) -> None:
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             operation.setdefault("responses", {})["413"] = _TOO_LARGE
-    request = schema.get("components", {}).get("schemas", {}).get("RunRequest", {})
+    request = schema.get("components", {}).get("schemas", {}).get("RunBody", {})
     runner = request.get("properties", {}).get("runner", {})
     for choice in runner.get("anyOf", []):
         if choice.get("type") == "string":

@@ -22,10 +22,17 @@ from kedro.pipeline import Pipeline
 from kedro.runner import AbstractRunner
 from kedro.utils import load_obj
 
-from ..registry import registered_names
-from ..session import KedroSession
-from ..session_class import runtime_session_class
+from kedro_runtime import (
+    KedroRuntimeError,
+    KedroSession,
+    SessionOptions,
+    is_param,
+    registered_pipeline_names,
+    runtime_session_class,
+)
+
 from .codec import DataKind, dataset_kind, decode_value
+from .settings import RequestLimits
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +44,7 @@ RUNNER_ALLOWLIST_SETTING = "RUNNER_MODULE_ALLOWLIST"
 """The ``settings.py`` name of the extra modules a request may take a runner from."""
 
 
-class RunnerNotAllowedError(ValueError):
+class RunnerNotAllowedError(KedroRuntimeError, ValueError):
     """A request named a runner the server does not run."""
 
 
@@ -73,14 +80,14 @@ class PipelineInfo:
             Its description.
         """
         params = sorted(
-            n.removeprefix("params:") for n in pipeline.inputs() if _is_param(n)
+            n.removeprefix("params:") for n in pipeline.inputs() if is_param(n)
         )
         return cls(
             name=name,
-            inputs=tuple(sorted(n for n in pipeline.inputs() if not _is_param(n))),
+            inputs=tuple(sorted(n for n in pipeline.inputs() if not is_param(n))),
             outputs=tuple(sorted(pipeline.outputs())),
             parameters=tuple(params),
-            datasets=frozenset(n for n in pipeline.datasets() if not _is_param(n)),
+            datasets=frozenset(n for n in pipeline.datasets() if not is_param(n)),
         )
 
 
@@ -91,9 +98,7 @@ def warm_session(
     conf_source: str | None = None,
     pipelines: Sequence[str] | None = None,
     runtime_params: Mapping[str, Any] | None = None,
-    untrusted_runtime_params: bool = True,
-    shared_files: str = "error",
-    preload: bool | list[str] = False,
+    options: SessionOptions | None = None,
 ) -> KedroSession:
     """Bootstrap a project and return a kedro-runtime session, warmed up.
 
@@ -108,18 +113,13 @@ def warm_session(
         conf_source: The configuration source.
         pipelines: The pipelines to warm up (default ``["__default__"]``).
         runtime_params: Trusted parameters for every run (from your code).
-        untrusted_runtime_params: Treat every run's ``runtime_params`` as
-            coming from an untrusted caller (see ``docs/web-servers.md``).
-            On by default: a service passes on what its clients send.
-        shared_files: The session's ``shared_files`` mode (see
-            ``KedroSession.create``); ``"error"`` by default: a request whose
-            run would share a non-versioned file with a run in flight is
-            refused (409) rather than overwrite or read another's data.
-        preload: See ``KedroSession.create``: the warm-up then loads the
-            warmed pipelines' read-only inputs.
-
-    The session is strict: a runtime param that nothing in the project
-    reads raises ``UnreadRuntimeParamsError`` (see :mod:`kedro_runtime.typos`).
+        options: The session's options; default
+            ``SessionOptions.for_service()``, the server's: untrusted runtime
+            params, summary run logging, strict runtime params and
+            ``shared_files="error"``. Change a field with, for example,
+            ``SessionOptions.for_service(untrusted_runtime_params=False)``; with
+            ``preload=True`` the warm-up loads the warmed pipelines' read-only
+            inputs.
 
     Returns:
         The session; close it (or use it in a ``with`` block) at shutdown.
@@ -132,9 +132,7 @@ def warm_session(
         conf_source=conf_source,
         pipelines=list(pipelines or ["__default__"]),
         runtime_params=runtime_params,
-        untrusted_runtime_params=untrusted_runtime_params,
-        shared_files=shared_files,
-        preload=preload,
+        options=options or SessionOptions.for_service(),
     )
 
 
@@ -145,9 +143,7 @@ def _warm_session(
     conf_source: str | None,
     pipelines: list[str],
     runtime_params: Mapping[str, Any] | None,
-    untrusted_runtime_params: bool,
-    shared_files: str = "error",
-    preload: bool | list[str] = False,
+    options: SessionOptions,
 ) -> KedroSession:
     """``warm_session`` for a project that is bootstrapped already."""
     session = _session_class().create(
@@ -155,11 +151,7 @@ def _warm_session(
         env=env,
         conf_source=conf_source,
         runtime_params=runtime_params,
-        untrusted_runtime_params=untrusted_runtime_params,
-        run_logging="summary",
-        strict_runtime_params=True,  # a typo in a request is a 422, not a log line
-        shared_files=shared_files,
-        preload=preload,
+        options=options,
     )
     try:
         for name in pipelines:
@@ -196,6 +188,7 @@ class ServedProject:
         conf_source: The configuration source (``None`` for the project's).
         pipelines: Served pipeline name to its description.
         kinds: Dataset name to how its request data is decoded.
+        limits: The limits request data is decoded within.
     """
 
     def __init__(
@@ -206,6 +199,7 @@ class ServedProject:
         conf_source: str | None,
         pipelines: Mapping[str, PipelineInfo],
         kinds: Mapping[str, DataKind],
+        limits: RequestLimits | None = None,
     ) -> None:
         """Hold a started project; use :meth:`start` to make one.
 
@@ -216,6 +210,8 @@ class ServedProject:
             conf_source: The configuration source.
             pipelines: Served pipeline name to its description.
             kinds: Dataset name to how its request data is decoded.
+            limits: The limits request data is decoded within (default:
+                :class:`RequestLimits`' defaults).
         """
         self.session = session
         self.metadata = metadata
@@ -223,6 +219,7 @@ class ServedProject:
         self.conf_source = conf_source
         self.pipelines = dict(pipelines)
         self.kinds = dict(kinds)
+        self.limits = limits or RequestLimits()
 
     @classmethod
     def start(
@@ -233,6 +230,7 @@ class ServedProject:
         conf_source: str | None = None,
         pipelines: Sequence[str] | None = None,
         preload: bool = True,
+        limits: RequestLimits | None = None,
     ) -> ServedProject:
         """Bootstrap the project, create its session and warm every served pipeline.
 
@@ -242,7 +240,11 @@ class ServedProject:
             conf_source: The configuration source.
             pipelines: The pipelines to serve; ``None`` for every registered one.
             preload: Load the served pipelines' read-only inputs while
-                warming up (``KedroSession.create(preload=True)``).
+                warming up. The session's other options are those of
+                ``SessionOptions.for_service()``; only ``preload`` differs from
+                that preset's default, because a server warms up before it
+                takes requests (``--no-preload`` turns it off).
+            limits: The limits request data is decoded within.
 
         Returns:
             The started project.
@@ -259,8 +261,7 @@ class ServedProject:
             conf_source=conf_source,
             pipelines=names,
             runtime_params=None,
-            untrusted_runtime_params=True,
-            preload=preload,
+            options=SessionOptions.for_service(preload=preload),
         )
         try:
             infos = {
@@ -278,7 +279,7 @@ class ServedProject:
             metadata.package_name,
             session.session_id,
         )
-        return cls(session, metadata, env, conf_source, infos, kinds)
+        return cls(session, metadata, env, conf_source, infos, kinds, limits)
 
     def close(self) -> None:
         """Close the session."""
@@ -299,7 +300,7 @@ class ServedProject:
         """
         return {
             name: MemoryDataset(
-                decode_value(name, self.kinds.get(name, "json"), value),
+                decode_value(name, self.kinds.get(name, "json"), value, self.limits),
                 copy_mode="assign",
             )
             for name, value in data.items()
@@ -381,7 +382,7 @@ class ServedProject:
 def _registered_names() -> list[str]:
     """Every registered pipeline name, ``__default__`` first."""
     try:
-        names = registered_names()
+        names = registered_pipeline_names()
     except Exception as exc:
         raise ServerStartError(
             f"Cannot list the project's pipelines: register_pipelines() failed "
@@ -428,9 +429,5 @@ def _declared_type(catalog: CatalogProtocol, name: str) -> type | None:
     return None
 
 
-def _is_param(name: str) -> bool:
-    return name == "parameters" or name.startswith("params:")
-
-
-class ServerStartError(RuntimeError):
+class ServerStartError(KedroRuntimeError, RuntimeError):
     """The project cannot be served as configured."""

@@ -2,17 +2,26 @@
 
 ``kedro server start`` passes its options to every worker process through the
 environment variables below (worker processes import the app factory afresh),
-and ``create_app()`` reads them for any argument it is not given. The first
-three are the ones Kedro's own server uses, so a deployment that sets them for
-Kedro's server works unchanged.
+and ``create_app()`` reads them for any argument it is not given.
+
+Two prefixes, on purpose: ``KEDRO_PROJECT_PATH``, ``KEDRO_SERVER_ENV`` and
+``KEDRO_SERVER_CONF_SOURCE`` are the variables Kedro's own ``kedro server
+start`` sets and reads (``kedro.framework.cli.server``), so a deployment that
+sets them for Kedro's server works unchanged. Every variable kedro-runtime adds
+starts with ``KEDRO_RUNTIME_SERVER_``.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from kedro import KedroDeprecationWarning
+
+from kedro_runtime import KedroRuntimeError
 
 PROJECT_PATH_ENV = "KEDRO_PROJECT_PATH"
 """The Kedro project to serve (as for Kedro's server)."""
@@ -25,16 +34,94 @@ PIPELINES_ENV = "KEDRO_RUNTIME_SERVER_PIPELINES"
 MAX_REQUEST_BYTES_ENV = "KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES"
 """The largest request body accepted, in bytes."""
 REQUEST_TIMEOUT_ENV = "KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT"
-"""Seconds a client has to send a complete request (``kedro server start`` only)."""
+"""Seconds a client has to send its request body, once its headers are in."""
 PRELOAD_ENV = "KEDRO_RUNTIME_SERVER_PRELOAD"
 """``0`` or ``false`` to not preload the served pipelines' read-only inputs."""
-API_KEY_ENV = "KEDRO_RUNTIME_API_KEY"
+API_KEY_ENV = "KEDRO_RUNTIME_SERVER_API_KEY"
 """The API key clients must send; unset or empty for no key."""
+DEPRECATED_API_KEY_ENV = "KEDRO_RUNTIME_API_KEY"
+"""The former name of :data:`API_KEY_ENV`, still read (with a warning) when the
+new one is not set."""
+MAX_JSON_DEPTH_ENV = "KEDRO_RUNTIME_SERVER_MAX_JSON_DEPTH"
+"""How deep arrays and objects may nest in a request body."""
+MAX_TABLE_CELLS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_CELLS"
+"""The most cells (rows x columns) a table sent in ``runtime_data`` may have."""
+MAX_TABLE_COLUMNS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_COLUMNS"
+"""The most distinct columns a table sent in ``runtime_data`` may have."""
+MAX_JSON_DEPTH_CEILING = 500
+"""The deepest nesting limit a server may set."""
+_LIMIT_VARIABLES = {
+    "max_json_depth": MAX_JSON_DEPTH_ENV,
+    "max_table_cells": MAX_TABLE_CELLS_ENV,
+    "max_table_columns": MAX_TABLE_COLUMNS_ENV,
+}
 
 DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
 """10 MiB: about 100,000 rows of a small table as JSON records."""
 DEFAULT_REQUEST_TIMEOUT = 60.0
-"""Seconds a client has to send a complete request: ample for 10 MiB on a slow link."""
+"""Seconds a client has to send its request body: ample for 10 MiB on a slow link."""
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """The work one request may ask of a worker, checked before the work.
+
+    Attributes:
+        max_json_depth: How deep arrays and objects may nest in a body (64; at
+            most :data:`MAX_JSON_DEPTH_CEILING`).
+        max_table_cells: The most cells (rows x columns) of one table decoded
+            from ``runtime_data`` (2,000,000).
+        max_table_columns: The most distinct columns of one such table (1,000).
+    """
+
+    max_json_depth: int = 64
+    max_table_cells: int = 2_000_000
+    max_table_columns: int = 1_000
+
+    def __post_init__(self) -> None:
+        """Refuse limits that are not positive integers, or a depth over 500.
+
+        Raises:
+            ServerSettingsError: If a limit is not usable.
+        """
+        for name, variable in _LIMIT_VARIABLES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ServerSettingsError(
+                    f"{name} ({variable}) must be a positive integer, got {value!r}."
+                )
+        if self.max_json_depth > MAX_JSON_DEPTH_CEILING:
+            raise ServerSettingsError(
+                f"max_json_depth ({MAX_JSON_DEPTH_ENV}) may be at most "
+                f"{MAX_JSON_DEPTH_CEILING}: deeper values exhaust Python's stack in "
+                f"validation and error handling. Got {self.max_json_depth}."
+            )
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> RequestLimits:
+        """The limits set by environment variables, the defaults for the rest.
+
+        Args:
+            environ: The environment to read.
+
+        Returns:
+            The limits.
+
+        Raises:
+            ServerSettingsError: If a value is not a positive integer.
+        """
+        values = {}
+        for name, variable in _LIMIT_VARIABLES.items():
+            raw = environ.get(variable, "").strip()
+            if not raw:
+                continue
+            if not raw.isdigit():
+                raise ServerSettingsError(
+                    f"{variable} must be a positive integer, got {raw!r}."
+                )
+            values[name] = int(raw)
+        return cls(**values)
+
 
 ENV_VARIABLES = (
     PROJECT_PATH_ENV,
@@ -49,7 +136,7 @@ ENV_VARIABLES = (
 the command: it comes from the environment the command runs in)."""
 
 
-class ServerSettingsError(ValueError):
+class ServerSettingsError(KedroRuntimeError, ValueError):
     """A server setting that is missing or not usable."""
 
 
@@ -66,6 +153,9 @@ class ServerSettings:
         api_key: The key clients must send, or ``None`` for no key.
         preload: Whether the session preloads the served pipelines' read-only
             inputs before the server takes requests.
+        request_timeout: Seconds a client has to send its request body once
+            its headers are in; a slower one gets 408 and is disconnected.
+        limits: The work one request may ask for (see :class:`RequestLimits`).
     """
 
     project_path: Path
@@ -75,6 +165,8 @@ class ServerSettings:
     max_request_bytes: int
     api_key: str | None
     preload: bool = True
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    limits: RequestLimits = RequestLimits()
 
     @classmethod
     def resolve(
@@ -87,6 +179,7 @@ class ServerSettings:
         max_request_bytes: int | None = None,
         environ: Mapping[str, str] | None = None,
         preload: bool | None = None,
+        request_timeout: float | None = None,
     ) -> ServerSettings:
         """Settings from the arguments given, the environment for the rest.
 
@@ -97,20 +190,26 @@ class ServerSettings:
             conf_source: Default ``$KEDRO_SERVER_CONF_SOURCE``.
             pipelines: Default ``$KEDRO_RUNTIME_SERVER_PIPELINES``
                 (comma-separated), then every registered pipeline.
-            api_key: Default ``$KEDRO_RUNTIME_API_KEY``; an empty string means
+            api_key: Default ``$KEDRO_RUNTIME_SERVER_API_KEY`` (or the
+                deprecated ``$KEDRO_RUNTIME_API_KEY``); an empty string means
                 no key.
             max_request_bytes: Default ``$KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES``,
                 then 10 MiB.
             environ: The environment to read (default ``os.environ``).
             preload: Default ``$KEDRO_RUNTIME_SERVER_PRELOAD`` (``0`` or
                 ``false`` for no), then ``True``.
+            request_timeout: Default ``$KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT``,
+                then 60 seconds.
 
         Returns:
             The resolved settings.
 
         Raises:
             ServerSettingsError: If the project folder does not exist, the
-                size limit is not a positive integer, or no pipeline is named.
+                size limit or the request timeout is not a positive number, or
+                no pipeline is named.
+                size limit or a request limit (:meth:`RequestLimits.from_environ`)
+                is not a positive integer, or no pipeline is named.
         """
         environ = os.environ if environ is None else environ
         raw_path = project_path or environ.get(PROJECT_PATH_ENV) or Path.cwd()
@@ -120,31 +219,7 @@ class ServerSettings:
                 f"The project folder '{path}' does not exist. Pass project_path, or "
                 f"set {PROJECT_PATH_ENV}, or start the server in the project folder."
             )
-        if pipelines is None and environ.get(PIPELINES_ENV):
-            pipelines = environ[PIPELINES_ENV].split(",")
-        names = (
-            None
-            if pipelines is None
-            else tuple(dict.fromkeys(n.strip() for n in pipelines if n.strip()))
-        )
-        if names is not None and not names:
-            raise ServerSettingsError(
-                "No pipeline to serve: name at least one, or leave `pipelines` out "
-                "to serve every registered pipeline."
-            )
-        limit: int | str | None = max_request_bytes
-        if limit is None:
-            limit = environ.get(MAX_REQUEST_BYTES_ENV) or DEFAULT_MAX_REQUEST_BYTES
-        try:
-            size = int(limit)
-        except ValueError:
-            size = 0
-        if size <= 0:
-            raise ServerSettingsError(
-                f"The request size limit must be a positive number of bytes, got "
-                f"{limit!r}."
-            )
-        key = environ.get(API_KEY_ENV) if api_key is None else api_key
+        key = _api_key(environ) if api_key is None else api_key
         return cls(
             project_path=path,
             env=env if env is not None else environ.get(ENV_ENV) or None,
@@ -153,8 +228,8 @@ class ServerSettings:
                 if conf_source is not None
                 else environ.get(CONF_SOURCE_ENV) or None
             ),
-            pipelines=names,
-            max_request_bytes=size,
+            pipelines=_pipelines(pipelines, environ),
+            max_request_bytes=_max_request_bytes(max_request_bytes, environ),
             api_key=key or None,
             preload=(
                 preload
@@ -162,4 +237,69 @@ class ServerSettings:
                 else environ.get(PRELOAD_ENV, "1").strip().lower()
                 not in ("0", "false", "no")
             ),
+            request_timeout=_request_timeout(request_timeout, environ),
+            limits=RequestLimits.from_environ(environ),
         )
+
+
+def _pipelines(
+    given: Sequence[str] | None, environ: Mapping[str, str]
+) -> tuple[str, ...] | None:
+    if given is None and environ.get(PIPELINES_ENV):
+        given = environ[PIPELINES_ENV].split(",")
+    if given is None:
+        return None
+    names = tuple(dict.fromkeys(n.strip() for n in given if n.strip()))
+    if not names:
+        raise ServerSettingsError(
+            "No pipeline to serve: name at least one, or leave `pipelines` out "
+            "to serve every registered pipeline."
+        )
+    return names
+
+
+def _max_request_bytes(given: int | None, environ: Mapping[str, str]) -> int:
+    limit: int | str = (
+        given
+        if given is not None
+        else environ.get(MAX_REQUEST_BYTES_ENV) or DEFAULT_MAX_REQUEST_BYTES
+    )
+    try:
+        size = int(limit)
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise ServerSettingsError(
+            f"The request size limit must be a positive number of bytes, got {limit!r}."
+        )
+    return size
+
+
+def _request_timeout(given: float | None, environ: Mapping[str, str]) -> float:
+    raw: float | str = (
+        given
+        if given is not None
+        else environ.get(REQUEST_TIMEOUT_ENV) or DEFAULT_REQUEST_TIMEOUT
+    )
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:  # NaN too
+        raise ServerSettingsError(
+            f"The request timeout ({REQUEST_TIMEOUT_ENV}, --request-timeout) must "
+            f"be a positive number of seconds, got {raw!r}."
+        )
+    return seconds
+
+
+def _api_key(environ: Mapping[str, str]) -> str | None:
+    if API_KEY_ENV in environ or DEPRECATED_API_KEY_ENV not in environ:
+        return environ.get(API_KEY_ENV)
+    warnings.warn(
+        f"{DEPRECATED_API_KEY_ENV} is deprecated and will be removed in "
+        f"kedro-runtime 1.0; set {API_KEY_ENV} instead.",
+        KedroDeprecationWarning,
+        stacklevel=3,
+    )
+    return environ[DEPRECATED_API_KEY_ENV]
