@@ -149,7 +149,8 @@ def _persistent(catalog: DataCatalog, name: str) -> bool:
 
 
 def _replay_node(node: Node, stored: Outputs, catalog: DataCatalog) -> Node:
-    """A node like ``node``, without inputs, that returns copies of ``stored``."""
+    """A node like ``node``, without inputs, that returns ``stored`` (copied where
+    the run's dataset would not copy it)."""
     outputs = list(node.outputs)
     name = node.name
     if node.namespace and name.startswith(node.namespace + "."):

@@ -6,7 +6,8 @@ value, injected data by content, catalog files by path, size, modification time
 and load version, and an intermediate dataset by the key of the node that made
 it. When a run's node has the key of a stored result (a **hit**), the node is
 replaced, for this run, by a node of the same name, tags and outputs, without
-inputs, that returns copies of the stored outputs; the nodes that only fed it
+inputs, that returns the stored outputs (copied, by the node or by the run's
+``MemoryDataset`` when it saves them); the nodes that only fed it
 (with no output to a persistent dataset) are skipped. The runner saves the
 outputs as a full run does, so files and versions on disk are the same.
 
@@ -47,9 +48,6 @@ from .cache_store import MemoryStore, Outputs, RunReport, Store
 from .preload import size_of
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_MAX_BYTES = 1 << 30
-"""The default bound of a session's cache: 1 GiB of stored outputs."""
 
 
 @dataclass
