@@ -83,6 +83,7 @@ class RunRequest:
         RuntimeDataTypeError: If ``runtime_data`` is not a mapping of names.
         RunIdTypeError: If ``run_id`` is not a string.
         RunIdError: If ``run_id`` cannot be a dataset version.
+        TypeError: If ``node_cache`` is not a bool or None.
 
     Example:
     ``` python
@@ -105,6 +106,7 @@ class RunRequest:
     runtime_data: Mapping[str, Any] | None = None
     runtime_params: Mapping[str, Any] | None = None
     run_id: str | None = None
+    node_cache: bool | None = None
 
     def __post_init__(self) -> None:
         """Check every field (in the order ``run`` always checked them) and
@@ -117,6 +119,10 @@ class RunRequest:
             self._set(name, as_names(getattr(self, name), name))
         self._set("load_versions", check_load_versions_type(self.load_versions))
         self._set("runtime_data", check_runtime_data_type(self.runtime_data))
+        if self.node_cache is not None and not isinstance(self.node_cache, bool):
+            raise TypeError(
+                f"`node_cache` must be True, False or None, got {self.node_cache!r}."
+            )
         if self.run_id is not None:
             try:
                 check_run_id(self.run_id)

@@ -8,8 +8,10 @@ is its base class's, in ``built.py``. Locks: ``docs/design.md`` (Concurrency).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 from . import inject, resolve
 from . import run_logging as logmode
 from .built import BuiltSession
+from .cache_store import RunReport
 from .options import SessionOptions, with_shortcuts
 from .parameters import deep_merge, nest_params
 from .request import (
@@ -74,6 +77,8 @@ class KedroSession(BuiltSession):
         strict_runtime_params: bool | None = None,
         shared_files: str | None = None,
         preload: bool | list[str] | None = None,
+        node_cache: bool | None = None,
+        node_cache_max_bytes: int | None = None,
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -95,6 +100,8 @@ class KedroSession(BuiltSession):
             strict_runtime_params: Shortcut: sets this field of ``options``.
             shared_files: Shortcut: sets this field of ``options``.
             preload: Shortcut: sets this field of ``options``.
+            node_cache: Shortcut: sets this field of ``options``.
+            node_cache_max_bytes: Shortcut: sets this field of ``options``.
 
         Returns:
             A new session.
@@ -119,6 +126,8 @@ class KedroSession(BuiltSession):
             strict_runtime_params=strict_runtime_params,
             shared_files=shared_files,
             preload=preload,
+            node_cache=node_cache,
+            node_cache_max_bytes=node_cache_max_bytes,
         )
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
@@ -134,6 +143,21 @@ class KedroSession(BuiltSession):
     def run_logging(self) -> str:
         """How this session's runs log: ``"kedro"`` or ``"summary"``."""
         return self.options.run_logging
+
+    def clear_node_cache(self) -> None:
+        """Drop every result of the node cache (nothing if the session has none)."""
+        if self._node_cache is not None:
+            self._node_cache.clear()
+
+    def last_report(self) -> RunReport | None:
+        """What the last run of this thread on this session did, node by node.
+
+        Returns:
+            Which nodes ran, were reused or skipped, with their times; ``None``
+            if the session has no node cache (``create(..., node_cache=True)``)
+            or this thread made no run yet.
+        """
+        return None if self._node_cache is None else self._node_cache.last_report()
 
     # --- per run ---------------------------------------------------------------
 
@@ -156,6 +180,7 @@ class KedroSession(BuiltSession):
         runtime_params: Mapping[str, Any] | None = None,
         extra_params: Mapping[str, Any] | None = None,
         run_id: str | None = None,
+        node_cache: bool | None = None,
         request: RunRequest | None = None,
     ) -> dict[str, Any]:
         """Run a pipeline; may be called any number of times, from many threads.
@@ -180,6 +205,8 @@ class KedroSession(BuiltSession):
             runtime_params: Parameters for this run only; ``"a.b"`` keys nest.
             extra_params: Deprecated alias of ``runtime_params``.
             run_id: The run's id and save version (default: a generated one).
+            node_cache: Use the session's node cache, if it has one (``None``:
+                yes); ``False`` runs every node and leaves the cache as it is.
             request: A whole run made beforehand (a service's), given alone.
 
         Returns:
@@ -201,8 +228,9 @@ class KedroSession(BuiltSession):
         """Carry out one run; what :meth:`run` does once it has a request.
 
         The one step a subclass overrides to change how a run is carried out
-        (call ``super()._run(request)`` inside). The input is checked (the context, pipelines and project are built on
-        first use) before the run id is reserved and a pipeline hook fires.
+        (call ``super()._run(request)`` inside). The input is checked (the
+        context, pipelines and project are built on first use) before the run
+        id is reserved and a pipeline hook fires.
 
         Args:
             request: The run's arguments, checked.
@@ -238,8 +266,10 @@ class KedroSession(BuiltSession):
         self, request: RunRequest, run_id: str, hook_args: dict[str, Any]
     ) -> dict[str, Any]:
         hook = self._hooks.hook
+        outputs = hook_args["pipeline"].outputs()
         # Hooks not declared safe make runs take turns: see hook_safety.py.
-        with self._guard(run_id):
+        # The node cache plans inside the guard, once the run waits for nothing.
+        with self._guard(run_id), self._cached(request, run_id, hook_args):
             hook.before_pipeline_run(**hook_args)
             try:
                 result = (request.runner or SequentialRunner()).run(
@@ -251,11 +281,25 @@ class KedroSession(BuiltSession):
                 )
                 if isinstance(request.runner, ParallelRunner):
                     result = inject.copy_out_shared(result)
+                result = {k: v for k, v in result.items() if k in outputs}
             except Exception as error:
                 hook.on_pipeline_error(error=error, **hook_args)
                 raise
             hook.after_pipeline_run(run_result=result, **hook_args)
         return result
+
+    def _cached(
+        self, request: RunRequest, run_id: str, hook_args: dict[str, Any]
+    ) -> AbstractContextManager[None]:
+        if self._node_cache is None:
+            return contextlib.nullcontext()
+        use = request.node_cache is not False and not isinstance(
+            request.runner, ParallelRunner
+        )
+        base = self.base_catalog()
+        return self._node_cache.run(
+            run_id, hook_args, request.runtime_data, base, enabled=use
+        )
 
     def _prepare(self, request: RunRequest) -> tuple[str, dict[str, Any]]:
         """Check a request against the project and build the run's catalog layer.
