@@ -290,8 +290,15 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_its_runs_retried(
     marker = "(factor 5.08)"
     before = versions(project)
     with ThreadPoolExecutor(1) as pool:
+        # One request per task: the killed task held request 8 alone.
         sweep = pool.submit(
-            run_many, project, requests, client=client, env="sweep", progress=False
+            run_many,
+            project,
+            requests,
+            client=client,
+            env="sweep",
+            progress=False,
+            batch_size=1,
         )
         killed = _kill_worker_running(client, project, marker)
         results = sweep.result(timeout=600)
