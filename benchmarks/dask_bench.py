@@ -187,6 +187,7 @@ def run_many_rate(project: Path, workers: int, runs: int) -> dict[str, float]:
             "one_per_task": sweep(runs, batch_size=1),
             "task_ms": empty_task_ms(client),
             "per_task": runs / max(tasks.tasks, 1),
+            "worker_mib": max(client.run(_rss_mib).values()),
         }
 
 
@@ -210,6 +211,11 @@ class TaskCounter(logging.Handler):
 
     def __exit__(self, *args: object) -> None:
         logging.getLogger("kedro_runtime.dask").removeHandler(self)
+
+
+def _rss_mib() -> float:
+    rss: float = psutil.Process().memory_info().rss / 2**20
+    return rss
 
 
 def _nothing(i: int) -> int:
@@ -373,7 +379,7 @@ def print_rates(args: argparse.Namespace, rows: list[Any]) -> None:
         per_run = dask["task_ms"] / dask["per_task"]
         print(
             f"| {workers} | {dask['task_ms']:.2f} | {dask['per_task']:.1f} "
-            f"| {per_run:.2f} |"
+            f"| {per_run:.2f} | {dask['worker_mib']:.0f} |"
         )
 
 
