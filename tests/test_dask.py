@@ -396,8 +396,9 @@ def test_batches_are_sized_from_run_times(
     [line] = [r.getMessage() for r in caplog.records if " runs in " in r.getMessage()]
     runs, tasks = re.match(r"(\d+) runs in (\d+) tasks", line).groups()  # type: ignore[union-attr]
     assert int(runs) == 120
-    # One request per task until run times are known, then batches.
-    assert int(tasks) < 60
+    # One request per task until run times are known, then batches (of about
+    # 0.3 s of runs: several requests each, even on a busy machine).
+    assert int(tasks) < 100
 
     with pytest.raises(ValueError, match="`batch_size` must be 1 or more"):
         run_many(".", [{}], client=UNREACHABLE, batch_size=0)
