@@ -22,9 +22,9 @@ steady-state throughput. ``pool_kedro`` runs ``--cold-runs`` runs (a rate does n
 depend on the count, and it is slow). Prints a Markdown table.
 
 Then, per worker count: ``run_many`` with one request per task
-(``batch_size=1``), the cost of an empty Dask task on the same cluster, and the
+(``batch_size=1``), the cost of an empty Dask task on the same cluster, the
 requests per task ``run_many`` chose (per-task overhead = task cost / requests
-per task). Last, with ``--sweep-points N``, a ``kedro sweep`` of N points on a
+per task), and the largest RSS of a warm worker. Last, with ``--sweep-points N``, a ``kedro sweep`` of N points on a
 ``dask scheduler`` and two ``dask worker`` processes: the client's RSS growth
 (sampled), the sweep killed (``SIGKILL``) at about half way, then ``--resume``:
 rows before the stop, runs after it, points run twice.
@@ -372,9 +372,10 @@ def print_rates(args: argparse.Namespace, rows: list[Any]) -> None:
             f"| {warm_rate:.1f} | {kedro_rate:.1f} |"
         )
     print(
-        "\n| workers | empty Dask task (ms) | requests per task | overhead per run (ms) |"
+        "\n| workers | empty Dask task (ms) | requests per task "
+        "| overhead per run (ms) | warm worker RSS (MiB) |"
     )
-    print("| ---: | ---: | ---: | ---: |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
     for workers, dask, _, _ in rows:
         per_run = dask["task_ms"] / dask["per_task"]
         print(
