@@ -109,49 +109,35 @@ def iter_run_many(
 ) -> Iterator[RunResult]:
     """Run a Kedro project once per request on a Dask cluster; results as they come.
 
-    Each worker process bootstraps the project once and keeps one warm
-    kedro-runtime session; each request is one ``session.run`` on a worker.
-    Every request is made into one :class:`kedro_runtime.RunRequest` and
-    pickled when this function is called, before anything is submitted; the
-    worker runs that value. Requests travel in batches, several per Dask task
-    (see ``batch_size``); a batch's results come back together, as the task's
-    value, so a worker that dies mid-batch has sent none of them, and Dask runs
-    the whole batch again elsewhere, each request with a new run id. Results
-    are yielded as their batches complete, not kept: the caller's memory does
-    not grow with the number of requests (beyond the pickled requests).
-    Closing the iterator (or leaving a ``for`` loop over it) cancels the runs
-    not yet done.
+    Each worker process keeps one warm kedro-runtime session. Every request is
+    made into one :class:`kedro_runtime.RunRequest` and pickled when this is
+    called, before anything is submitted. Requests travel in batches, several
+    per Dask task; a batch's results come back together, as the task's value,
+    so a worker that dies mid-batch has sent none of them and the batch runs
+    again elsewhere, each request with a new run id. Results are yielded as
+    their batches complete and not kept. Closing the iterator cancels the runs
+    not yet done. See ``docs/scale-out.md``.
 
     Args:
         project_path: The project's folder, as the workers see it.
         requests: ``RunRequest`` values, or mappings of their fields (the
-            ``KedroSession.run`` keyword arguments ``runtime_params``,
-            ``runtime_data``, ``pipeline_names``, filters, ...), one per run.
-            ``run_id`` is not accepted: each attempt of a run gets a new id on
-            its worker.
+            ``KedroSession.run`` keyword arguments), one per run; no ``run_id``.
         client: A ``distributed.Client``, a scheduler address such as
-            ``"tcp://host:8786"``, or None to start a ``LocalCluster`` with one
-            single-threaded worker process per CPU, closed when the iterator
-            ends.
+            ``"tcp://host:8786"``, or None for a ``LocalCluster`` of one
+            single-threaded worker process per CPU, closed when the iterator ends.
         env: Configuration environment of the workers' sessions.
         conf_source: Configuration folder of the workers' sessions.
         outputs: Names of the run outputs to load and return; None returns
             every output of each run (its pipeline's free outputs).
-        preload: Forwarded to ``KedroSession.create`` on the workers: each
-            worker's session loads the read-only inputs once (a name that
-            cannot be preloaded fails every run, with the reason).
+        preload: Forwarded to ``KedroSession.create`` on the workers.
         progress: Show a progress bar (runs done, failed, rate) on stderr.
-        batch_size: Requests per Dask task. None (the default) sends one
-            request per task until run times are known, then batches of about
-            0.3 s of runs, keeping at least four tasks of what is left per
-            worker thread.
-        skip: Indexes of requests not to run, e.g. those a resumed sweep has
-            results for. They are checked like the others; no result is
-            yielded for them.
+        batch_size: Requests per Dask task. None: one per task until run times
+            are known, then about 0.3 s of runs, keeping at least four tasks of
+            what is left per worker thread.
+        skip: Indexes of requests not to run (checked all the same; no result).
         worker_logs: Level of the workers' per-run log lines: ``"warning"``
             (default: a summary-mode session's ``INFO`` line per run is not
-            logged), ``"info"``, ``"debug"`` or ``"error"``. A failed run's
-            warning is logged at ``"warning"`` and ``"info"``.
+            logged), ``"info"``, ``"debug"`` or ``"error"``.
 
     Returns:
         An iterator of one result per request run, each with its ``index``, in
@@ -159,11 +145,10 @@ def iter_run_many(
 
     Raises:
         TypeError: If a request is neither a ``RunRequest`` nor a mapping, a
-            value has the wrong type, ``outputs`` is not a list of names,
-            ``client`` is not a client, an address or None, a request cannot
-            be pickled (``UnpicklableRuntimeDataError``, a ``TypeError``,
-            names the dataset), ``preload`` is not a bool or a list of
-            names (``PreloadTypeError``), or ``batch_size`` is not an int.
+            value has the wrong type, a request cannot be pickled
+            (``UnpicklableRuntimeDataError`` names the dataset), or
+            ``outputs``, ``client``, ``preload`` or ``batch_size`` has the
+            wrong type.
         ValueError: If a request has a key that is not a field of
             ``RunRequest``, a wrong value, or a ``run_id``; ``batch_size`` is
             below 1, or ``worker_logs`` is not a level named above.
