@@ -322,12 +322,16 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_its_runs_retried(
     assert all(marker in saved[run_id] for run_id in orphans)
 
 
-def _kill_worker_running_batch_of(client: Client, project: Path, index: int) -> str:
-    """Wait until request ``index``'s run saved its headline, then SIGKILL the
-    worker running the batch that holds it."""
-    marker = f"(factor {5 + index / 100:.2f})"
+def _kill_worker_running_batch_of(
+    client: Client, project: Path, index: int, before: dict[str, str]
+) -> str:
+    """Wait until request ``index``'s run saved its headline (a version not in
+    ``before``), then SIGKILL the worker running the batch that holds it."""
+    marker = f"(factor {6 + index / 100:.2f})"
     deadline = time.monotonic() + 120
-    while not any(marker in text for text in versions(project).values()):
+    while not any(
+        marker in text for key, text in versions(project).items() if key not in before
+    ):
         assert time.monotonic() < deadline, "the paused run never saved its headline"
         time.sleep(0.05)
     [address] = [
@@ -349,7 +353,7 @@ def test_a_worker_killed_mid_batch_loses_no_result_and_doubles_none(
     pauses, after 5, 6 and 7 are done. Their results never left the worker: the
     whole batch runs again elsewhere, each request with a new run id."""
     requests: list[dict[str, Any]] = [
-        {"runtime_params": {"factor": 5 + i / 100}} for i in range(20)
+        {"runtime_params": {"factor": 6 + i / 100}} for i in range(20)
     ]
     requests[8]["runtime_params"]["pause"] = 2.0
     before = versions(project)
@@ -363,7 +367,7 @@ def test_a_worker_killed_mid_batch_loses_no_result_and_doubles_none(
             progress=False,
             batch_size=5,
         )
-        killed = _kill_worker_running_batch_of(client, project, 8)
+        killed = _kill_worker_running_batch_of(client, project, 8, before)
         results = sweep.result(timeout=600)
     saved = {k: v for k, v in versions(project).items() if k not in before}
     client.wait_for_workers(2, timeout=120)
