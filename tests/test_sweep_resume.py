@@ -148,6 +148,16 @@ def test_resume_with_a_changed_grid_drops_removed_points_and_runs_new_ones(
     assert after[2] == before["9.0"]
     assert after[1]["headline"] == "Top region east: 1576.80 EUR (factor 4.0)"
 
+    done = sweep(
+        project, client, grid_with(later, [2.0, 4.0]), "--output", str(out), "--resume"
+    )
+    assert done.exit_code == 0, done.output
+    assert (
+        "Resuming: 3 points done, 0 failed to run again, 0 not run yet" in done.output
+    )
+    assert "0 runs, 0 failed." in done.output
+    assert read(out) == after
+
 
 def test_resume_needs_an_output_written_by_kedro_sweep(
     project: Path, client: Client
