@@ -490,6 +490,40 @@ def test_a_run_whose_workers_keep_dying_is_given_up_as_killed_worker(
     assert [r.outputs for r in after] == reference(requests)
 
 
+def test_a_batch_given_up_as_killed_worker_is_split_so_its_neighbours_run(
+    project: Path, reference: Any
+) -> None:
+    """Request 2 kills every worker that runs it. Its batch is given up as
+    ``KilledWorker``; each of its requests is then sent alone, so 0 and 1 run
+    and only 2 fails."""
+    requests: list[dict[str, Any]] = [
+        {"runtime_params": {"factor": 7.1}},
+        {"runtime_params": {"factor": 7.2}},
+        {"runtime_params": {"factor": 7.3, "die": True}},
+    ]
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as own_client,
+    ):
+        results = run_many(
+            project,
+            requests,
+            client=own_client,
+            env="sweep",
+            progress=False,
+            batch_size=3,
+        )
+    assert [r.index for r in results] == [0, 1, 2]
+    assert [r.error for r in results[:2]] == [None, None]
+    assert [r.outputs for r in results[:2]] == reference(requests[:2])
+    assert results[2].error is not None
+    assert results[2].error.type == "distributed.scheduler.KilledWorker"
+    assert (results[2].run_id, results[2].outputs) == (None, {})
+
+
 def test_requests_are_checked_before_anything_is_submitted() -> None:
     with pytest.raises(UnpicklableRuntimeDataError, match="'orders'") as error:
         run_many(
