@@ -8,8 +8,8 @@ picklable, so a request can travel to another process (see the class's notes on
 ``runtime_data`` and ``runner``).
 
 Adding a run argument means adding a field here (with its check in
-``__post_init__`` and its entry in :meth:`RunRequest.hook_run_params`), and
-reading it where it is used.
+``__post_init__`` and, if pipeline hooks should see it, its entry in
+:meth:`RunRequest.hook_run_params`), and reading it where it is used.
 """
 
 from __future__ import annotations
@@ -58,6 +58,13 @@ class RunRequest:
     excepted: ``run`` turns them into ``pipeline_names`` and
     ``runtime_params``). Each defaults to what ``run``'s argument does.
 
+    One field has no ``run`` argument: ``load_outputs``, names of the run's
+    outputs to load while the run still holds its files (see
+    ``shared_files.py``); the result holds their data in a ``MemoryDataset``,
+    so that no other run can overwrite a file output between the run and the
+    read. A name that is not an output of the run is left out of the result
+    as it would be anyway. Services that send outputs back use it.
+
     Normalised on creation: name arguments (``pipeline_names`` and each filter)
     are copied once, so a generator is read once (a list stays a list, a tuple
     a tuple, any other iterable becomes a tuple); ``load_versions`` and
@@ -103,6 +110,7 @@ class RunRequest:
     runtime_data: Mapping[str, Any] | None = None
     runtime_params: Mapping[str, Any] | None = None
     run_id: str | None = None
+    load_outputs: Iterable[str] | None = None
 
     def __post_init__(self) -> None:
         """Check every field (in the order ``run`` always checked them) and
@@ -111,7 +119,7 @@ class RunRequest:
         self._set("runtime_params", params)
         self._set("runner", check_runner(self.runner))
         self._set("pipeline_names", as_names(self.pipeline_names, "pipeline_names"))
-        for name in FILTERS:
+        for name in (*FILTERS, "load_outputs"):
             self._set(name, as_names(getattr(self, name), name))
         self._set("load_versions", check_load_versions_type(self.load_versions))
         self._set("runtime_data", check_runtime_data_type(self.runtime_data))

@@ -25,6 +25,7 @@ from . import typos
 from .catalog import SharedValue, override_catalog
 from .errors import UntrustedParamsError
 from .options import SessionOptions
+from .param_reads import split_read
 from .parameters import deep_merge, param_datasets, touched_variables
 from .project import Project
 from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
@@ -236,6 +237,10 @@ def resolve_params(
 ) -> dict[str, Any]:
     """The parameters of a run, resolved again only if the config interpolates.
 
+    Only the params an interpolation may read go through OmegaConf (under
+    ``CONFIG_LOCK``); the others are merged into the result in plain Python,
+    outside the lock (see :func:`~kedro_runtime.param_reads.split_read`).
+
     Args:
         project: The built project.
         run_params: The run's nested runtime params.
@@ -247,14 +252,18 @@ def resolve_params(
     if not run_params:
         return project.params
     raw = project.raw["parameters"]
-    if project.params_interpolated and raw:
-        return private.resolve_raw_config(
-            project.context.config_loader,
-            "parameters",
-            raw,
-            deep_merge(create_params, run_params),
-        )
-    return deep_merge(project.params, run_params)
+    if not (project.params_interpolated and raw):
+        return deep_merge(project.params, run_params)
+    read, unread = split_read(run_params, project.params_reads, project.params)
+    if not read and project.params_pure:
+        return deep_merge(project.params, unread)
+    resolved = private.resolve_raw_config(
+        project.context.config_loader,
+        "parameters",
+        raw,
+        deep_merge(create_params, read),
+    )
+    return deep_merge(resolved, unread)
 
 
 def _validate_params(
@@ -305,7 +314,10 @@ def catalog_config_overrides(
     ):
         return {}, {}
     loader = project.context.config_loader
-    effective = deep_merge(create_params, run_params)
+    # Only the params catalog and credentials config read go to OmegaConf.
+    effective, _ = split_read(
+        deep_merge(create_params, run_params), project.config_runtime_params
+    )
     try:
         conf = private.resolve_raw_config(
             loader, "catalog", raw_catalog, effective, restrict_type_selection=untrusted

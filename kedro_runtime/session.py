@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro import __version__ as kedro_version
+from kedro.io import MemoryDataset
 from kedro.io.data_catalog import SharedMemoryDataCatalog
 from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 
@@ -249,7 +250,8 @@ class KedroSession(BuiltSession):
             catalog, pipe = hook_args["catalog"], hook_args["pipeline"]
             plan = partial(file_plan, catalog, pipe, request.runtime_data)
             with self._files.claim(run_id, plan):
-                return self._hooked_run(request, run_id, hook_args)
+                result = self._hooked_run(request, run_id, hook_args)
+                return _load_outputs(result, request.load_outputs or ())
 
     def _hooked_run(
         self, request: RunRequest, run_id: str, hook_args: dict[str, Any]
@@ -322,3 +324,15 @@ class KedroSession(BuiltSession):
             runtime_data=sorted(data),
         )
         return run_id, {"run_params": record, "pipeline": pipe, "catalog": catalog}
+
+
+def _load_outputs(result: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """``result`` with the data of the outputs ``names`` loaded into memory.
+
+    Called while the run holds its files, so that a file output is read before
+    another run may overwrite it (``RunRequest.load_outputs``).
+    """
+    for name in names:
+        if name in result:
+            result[name] = MemoryDataset(result[name].load(), copy_mode="assign")
+    return result

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .app import create_app, served_project
     from .body import TooDeepError
     from .codec import CodecError, DecodeError, EncodeError
+    from .limits import RequestLimitError
     from .models import RunBody
     from .project import (
         RunnerNotAllowedError,
@@ -31,6 +32,7 @@ __all__ = [
     "CodecError",
     "DecodeError",
     "EncodeError",
+    "RequestLimitError",
     "RunBody",
     "RunnerNotAllowedError",
     "ServedProject",
@@ -49,6 +51,7 @@ _HOMES = {
     "CodecError": ".codec",
     "DecodeError": ".codec",
     "EncodeError": ".codec",
+    "RequestLimitError": ".limits",
     "RunBody": ".models",
     "RunnerNotAllowedError": ".project",
     "ServedProject": ".project",

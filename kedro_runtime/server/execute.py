@@ -7,6 +7,7 @@ body into the :class:`kedro_runtime.RunRequest` the session runs as it is.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import re
@@ -26,11 +27,13 @@ from kedro_runtime import (
     RuntimeParamsError,
     SharedFileError,
     generate_run_id,
+    is_param,
     parse_params,
     project_snapshot,
 )
 
 from .codec import DecodeError, EncodeError, encode_outputs
+from .limits import RequestLimitError, check_request, some
 from .models import (
     ErrorDetail,
     Problem,
@@ -86,9 +89,18 @@ async def refuse_invalid_request(request: Request, exc: Exception) -> SafeJSONRe
     return SafeJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
+MAX_MESSAGE_CHARS = 4_000
+"""The longest error message a response carries: a message that names what a
+request sent is cut there, so that no refusal echoes a whole request."""
+
+
 def _problem(
     kind: str, loc: list[str | int], message: str, status_code: int = 422
 ) -> SafeJSONResponse:
+    if len(message) > MAX_MESSAGE_CHARS:
+        cut = len(message) - MAX_MESSAGE_CHARS
+        message = f"{message[:MAX_MESSAGE_CHARS]}... ({cut:,} more characters)"
+    loc = [part if isinstance(part, int) else part[:200] for part in loc]
     body = Problem.model_validate(
         {"detail": [{"type": kind, "loc": loc, "msg": message}]}
     )
@@ -122,6 +134,8 @@ def execute_run(served: ServedProject, body: RunBody) -> Response:
         encoded = _run_and_encode(served, body, run_id)
     except _Refused as refused:
         return _problem(refused.kind, refused.loc, str(refused))
+    except RequestLimitError as exc:
+        return _problem("limit", ["body", exc.field], str(exc))
     except SharedFileError as exc:
         return _problem("shared_files", ["body"], str(exc), status_code=409)
     except Exception as exc:
@@ -149,22 +163,27 @@ def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
         _Refused: If the request cannot be used (422).
         Exception: Whatever the run raised (a failed run).
     """
+    check_request(body, served.limits)
+    served_datasets = set().union(*(i.datasets for i in served.pipelines.values()))
+    _check_names(
+        "runtime_data",
+        [name for name in body.runtime_data or {} if not is_param(name)],
+        served_datasets,
+        f"the served pipelines. Their inputs: {_by_pipeline(served, 'inputs')}",
+    )
+    wanted = body.outputs or []
+    _check_names(
+        "outputs",
+        wanted,
+        served_datasets,
+        f"the served pipelines. Their outputs: {_by_pipeline(served, 'outputs')}",
+    )
     try:
         data = served.decode(body.runtime_data or {})
     except DecodeError as exc:
         raise _Refused(
             "runtime_data", ["body", "runtime_data", exc.name], str(exc)
         ) from exc
-    wanted = body.outputs or []
-    known = set().union(*(info.datasets for info in served.pipelines.values()))
-    unknown = [name for name in wanted if name not in known]
-    if unknown:
-        raise _Refused(
-            "outputs",
-            ["body", "outputs", unknown[0]],
-            f"{unknown} are not datasets of the served pipelines. Their outputs: "
-            f"{_outputs_by_pipeline(served)}.",
-        )
     try:
         result = served.session.run(request=run_request(served, body, data, run_id))
     except RuntimeDataError as exc:
@@ -176,9 +195,9 @@ def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
         raise _Refused(
             "outputs",
             ["body", "outputs", missing[0]],
-            f"{missing} are not outputs of this run (datasets that no node of the "
-            f"run reads), so they are not kept; this run's outputs are "
-            f"{sorted(result)}. Stop the run at a dataset with `to_outputs` to get "
+            f"{some(missing)} are not outputs of this run (datasets that no node "
+            f"of the run reads), so they are not kept; this run's outputs are "
+            f"{some(sorted(result), 50)}. Stop the run at a dataset with `to_outputs` to get "
             f"it back.",
         )
     values = {name: result[name].load() for name in wanted}
@@ -186,6 +205,24 @@ def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
         return encode_outputs(values)
     except EncodeError as exc:
         raise _Refused("outputs", ["body", "outputs", exc.name], str(exc)) from exc
+
+
+def _check_names(field: str, names: list[str], known: set[str], what: str) -> None:
+    """Refuse names that are not datasets of ``known``, naming a few of them.
+
+    Raises:
+        _Refused: If a name is unknown; the message names a few of them, and
+            the closest known names to the first.
+    """
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=3)
+        raise _Refused(
+            field,
+            ["body", field, unknown[0]],
+            f"{some(unknown)} are not datasets of {what}.\nClosest matches: "
+            f"{close or 'none'}.",
+        )
 
 
 def run_request(
@@ -220,6 +257,7 @@ def run_request(
         runtime_data=data or None,
         runtime_params=body.params,
         run_id=run_id,
+        load_outputs=body.outputs,
     )
 
 
@@ -305,5 +343,6 @@ def redact(text: str) -> str:
     return _CREDENTIALS_IN_URL.sub(r"\g<scheme>***@", text)
 
 
-def _outputs_by_pipeline(served: ServedProject) -> dict[str, list[str]]:
-    return {name: list(info.outputs) for name, info in served.pipelines.items()}
+def _by_pipeline(served: ServedProject, field: str) -> dict[str, list[str]]:
+    """The ``inputs`` or ``outputs`` of each served pipeline."""
+    return {name: list(getattr(info, field)) for name, info in served.pipelines.items()}

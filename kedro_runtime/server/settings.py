@@ -48,12 +48,24 @@ MAX_TABLE_CELLS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_CELLS"
 """The most cells (rows x columns) a table sent in ``runtime_data`` may have."""
 MAX_TABLE_COLUMNS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_COLUMNS"
 """The most distinct columns a table sent in ``runtime_data`` may have."""
+MAX_PARAMS_LEAVES_ENV = "KEDRO_RUNTIME_SERVER_MAX_PARAMS_LEAVES"
+"""The most values (leaves, list items included) a request's ``params`` may hold."""
+MAX_PARAMS_DEPTH_ENV = "KEDRO_RUNTIME_SERVER_MAX_PARAMS_DEPTH"
+"""How deep a request's ``params`` may nest, dotted keys counted part by part."""
+MAX_RUNTIME_DATA_ENV = "KEDRO_RUNTIME_SERVER_MAX_RUNTIME_DATA"
+"""The most datasets a request's ``runtime_data`` may name."""
+MAX_OUTPUTS_ENV = "KEDRO_RUNTIME_SERVER_MAX_OUTPUTS"
+"""The most datasets a request's ``outputs`` may name."""
 MAX_JSON_DEPTH_CEILING = 500
 """The deepest nesting limit a server may set."""
 _LIMIT_VARIABLES = {
     "max_json_depth": MAX_JSON_DEPTH_ENV,
     "max_table_cells": MAX_TABLE_CELLS_ENV,
     "max_table_columns": MAX_TABLE_COLUMNS_ENV,
+    "max_params_leaves": MAX_PARAMS_LEAVES_ENV,
+    "max_params_depth": MAX_PARAMS_DEPTH_ENV,
+    "max_runtime_data": MAX_RUNTIME_DATA_ENV,
+    "max_outputs": MAX_OUTPUTS_ENV,
 }
 
 DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -72,11 +84,21 @@ class RequestLimits:
         max_table_cells: The most cells (rows x columns) of one table decoded
             from ``runtime_data`` (2,000,000).
         max_table_columns: The most distinct columns of one such table (1,000).
+        max_params_leaves: The most values ``params`` may hold, each list
+            item counted (10,000).
+        max_params_depth: How deep ``params`` may nest, each part of a dotted
+            key counted (32).
+        max_runtime_data: The most datasets ``runtime_data`` may name (1,000).
+        max_outputs: The most datasets ``outputs`` may name (1,000).
     """
 
     max_json_depth: int = 64
     max_table_cells: int = 2_000_000
     max_table_columns: int = 1_000
+    max_params_leaves: int = 10_000
+    max_params_depth: int = 32
+    max_runtime_data: int = 1_000
+    max_outputs: int = 1_000
 
     def __post_init__(self) -> None:
         """Refuse limits that are not positive integers, or a depth over 500.
