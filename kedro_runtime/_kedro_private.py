@@ -210,6 +210,24 @@ def is_versioned(dataset: AbstractDataset) -> bool:
     )
 
 
+def local_load_path(dataset: AbstractDataset) -> str | None:
+    """The local file a dataset loads, or ``None`` (not a file dataset, or remote).
+
+    Reads ``_filepath`` and ``_protocol`` (the convention of Kedro's file
+    datasets) and, for a versioned dataset, ``_get_load_path()`` (the path of
+    its load version, the latest one if none is pinned).
+    """
+    if getattr(dataset, "_protocol", "file") not in ("file", None):
+        return None
+    try:
+        if is_versioned(dataset):
+            return str(dataset._get_load_path())  # type: ignore[attr-defined]
+    except Exception:  # no version saved yet
+        return None
+    path = getattr(dataset, "_filepath", None)
+    return None if path is None else str(path)
+
+
 def versioned_copy(
     dataset: AbstractVersionedDataset,
     load_version: str | None,
@@ -242,6 +260,15 @@ def infer_copy_mode(value: Any) -> str:
     """The copy mode Kedro's ``MemoryDataset`` infers for ``value``
     (``_infer_copy_mode``: ``copy`` for DataFrames and arrays, else ``deepcopy``)."""
     mode: str = _infer_copy_mode(value)
+    return mode
+
+
+def memory_copy_mode(dataset: AbstractDataset) -> str | None:
+    """The ``copy_mode`` a ``MemoryDataset`` was given (``_copy_mode``; ``None``:
+    inferred from the data), or ``"assign"`` for any other dataset."""
+    if type(dataset) is not MemoryDataset:
+        return "assign"
+    mode: str | None = dataset._copy_mode
     return mode
 
 

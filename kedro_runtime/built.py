@@ -23,6 +23,7 @@ from . import registry, resolve
 from . import run_logging as logmode
 from ._context import new_session_context
 from .hook_safety import RunGuard
+from .node_cache import NodeCache
 from .options import SessionOptions
 from .pipelines import PipelineCache
 from .preload import Preloader, PreloadInfo
@@ -72,6 +73,7 @@ class BuiltSession(_KedroSession):
         self._run_ids = RunIds(unique if unique != session_id else None)
         self._guard = RunGuard(self._hooks)
         self._run_logging: logmode.SummaryLogging | None = None
+        self._node_cache: NodeCache | None = None
         self._use_options(options or SessionOptions())
 
     def _use_options(self, options: SessionOptions) -> None:
@@ -98,6 +100,13 @@ class BuiltSession(_KedroSession):
         self._run_logging = logmode.session_mode(options.run_logging, self._hooks)
         self._files = InFlightFiles(options.shared_files, self._guard.working_for)
         self._preload = Preloader(options.preload_choice, self._hooks, self.pipeline)
+        if self._node_cache is not None:  # create() replaces __init__'s options
+            self._node_cache.close()
+        self._node_cache = (
+            NodeCache(options.node_cache_max_bytes, self._hooks)
+            if options.node_cache
+            else None
+        )
 
     def close(self) -> None:
         """Close the session as Kedro does, and remove its summary-mode log filters."""
@@ -179,13 +188,16 @@ class BuiltSession(_KedroSession):
         The next run (or ``load_context()``) reads the project's config and
         settings again and calls ``register_pipelines()`` again. Use it in a
         notebook after editing config files; for edited Python code use
-        ``%reload_kedro``, which also re-imports the project package.
+        ``%reload_kedro``, which also re-imports the project package. Empties
+        the node cache.
         """
         with self._lock:
             self._context = None
             self._project = None
             self._pipelines.clear()
             self._preload.clear()
+            if self._node_cache is not None:
+                self._node_cache.clear()
             if self._package:
                 registry.reconfigure(self._package)
 

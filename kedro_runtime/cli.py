@@ -30,12 +30,9 @@ generated id, unique across processes: see :mod:`kedro_runtime.run_id`).
 
 from __future__ import annotations
 
-import copy
-import difflib
 import functools
 import warnings
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import click
@@ -43,7 +40,7 @@ from kedro import KedroDeprecationWarning
 from kedro.framework.cli.project import run as kedro_run
 from kedro.framework.cli.utils import KedroCliError
 from kedro.framework.project import settings
-from kedro.io import AbstractDataset, DataCatalog, DatasetError
+from kedro.io import AbstractDataset, DataCatalog
 from kedro.utils import load_obj
 
 from . import _kedro_private as private
@@ -53,8 +50,8 @@ from .cli_options import (
     split_runtime_data,
     split_runtime_params,
 )
+from .data_files import datasets_at_paths
 from .errors import RunOptionError, RuntimeDataError, RuntimeParamsError
-from .parameters import is_param
 from .request import FILTERS
 from .session import KedroSession
 from .session_class import opted_in, runtime_session_class
@@ -88,9 +85,6 @@ kedro_runtime.KedroSession) or a kedro-runtime session."""
 
 NEW_OPTIONS = ("runtime_params", "runtime_data")
 """Names of the options this command adds to Kedro's ``kedro run``."""
-
-PATH_KEYS = ("filepath", "path")
-"""Dataset config keys that hold a file path, in the order they are looked up."""
 
 _NEW_OPTION_FLAGS = {
     "runtime_params": "--runtime-params",
@@ -145,7 +139,7 @@ def _new_options() -> list[click.Parameter]:
     ]
 
 
-@click.group(name="kedro-runtime")
+@click.group(name="kedro")
 def cli() -> None:
     """Commands from kedro-runtime."""
 
@@ -287,72 +281,13 @@ def runtime_datasets(
         given path.
 
     Raises:
-        click.BadParameter: If a name is a parameter, is not in the catalog, or
-            its entry has no file path; if the dataset cannot be created; or if
-            nothing exists at the path (for a dataset class that implements
-            ``_exists``; any other is read as given, and fails at load if
-            nothing is there).
+        click.BadParameter: What :func:`~kedro_runtime.data_files.datasets_at_paths`
+            raises as a ``RuntimeDataError``.
     """
-    resolver = catalog.config_resolver
-    with_paths = sorted(
-        name for name, config in resolver.config.items() if _path_key(config)
-    )
-    datasets: dict[str, AbstractDataset] = {}
-    for name, path in paths.items():
-        if is_param(name):
-            raise _data_error(
-                f"'{name}' is a parameter, not a dataset: set parameters with "
-                f"--runtime-params."
-            )
-        if name not in catalog:
-            close = difflib.get_close_matches(name, with_paths, n=3)
-            hint = f" Did you mean {' or '.join(close)}?" if close else ""
-            raise _data_error(
-                f"'{name}' is not in the catalog.{hint} Entries with a file path: "
-                f"{', '.join(with_paths) or 'none'}."
-            )
-        config = copy.deepcopy(resolver.resolve_pattern(name))
-        key = _path_key(config)
-        if key is None:
-            raise _data_error(
-                f"the catalog entry '{name}' ({config.get('type', 'no type')}) has no "
-                f"file path to replace. Entries with a file path: "
-                f"{', '.join(with_paths) or 'none'}."
-            )
-        config[key] = _absolute(path)
-        try:
-            dataset = AbstractDataset.from_config(
-                name, config, load_versions.get(name), run_id
-            )
-            # A class that cannot tell (no `_exists`) is trusted: its load
-            # fails with its own error if nothing is there, as in Kedro.
-            exists = not private.implements_exists(dataset) or dataset.exists()
-        except DatasetError as exc:
-            raise _data_error(f"cannot read '{name}' from '{path}': {exc}") from exc
-        if not exists:
-            raise _data_error(
-                f"nothing to read for '{name}' at '{config[key]}'. Give the path of "
-                f"an existing file."
-            )
-        datasets[name] = dataset
-    return datasets
-
-
-def _data_error(message: str) -> click.BadParameter:
-    return click.BadParameter(message, param_hint="'--runtime-data'")
-
-
-def _path_key(config: Mapping[str, Any]) -> str | None:
-    for key in PATH_KEYS:
-        if isinstance(config.get(key), str):
-            return key
-    return None
-
-
-def _absolute(path: str) -> str:
-    if "://" in path:
-        return path
-    return Path(path).expanduser().resolve().as_posix()
+    try:
+        return datasets_at_paths(catalog, paths, load_versions, run_id)
+    except RuntimeDataError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--runtime-data'") from exc
 
 
 def _qualified_name(obj: Any) -> str:

@@ -165,14 +165,23 @@ def load_config_file(
     )
     for key in options:
         if key not in valid:
-            close = difflib.get_close_matches(str(key), valid, n=3)
-            hint = f" Did you mean {' or '.join(close)}?" if close else ""
+            hint = _config_key_hint(ctx.command, str(key), valid)
             raise RunOptionError(
                 f"key `{key}` in --config file '{value}' is not an option of "
                 f"`kedro {section}`.{hint} Valid keys: {', '.join(valid)}."
             )
     ctx.default_map = {**(ctx.default_map or {}), **options}
     return value
+
+
+def _config_key_hint(command: click.Command, key: str, valid: list[str]) -> str:
+    """Name the key of an option given by its flag, or close matches."""
+    for option in command.params:
+        flags = [flag.lstrip("-").replace("-", "_") for flag in option.opts]
+        if key in flags and option.name in valid:
+            return f" The key of `{option.opts[0]}` is `{option.name}`."
+    close = difflib.get_close_matches(key, valid, n=3)
+    return f" Did you mean {' or '.join(close)}?" if close else ""
 
 
 def _config_section(path: str, section: str) -> dict[Any, Any] | str:

@@ -1,4 +1,11 @@
-"""A run's ``runtime_data``: checked against the pipeline, then made datasets."""
+"""A run's ``runtime_data``: checked against the pipeline, then made datasets.
+
+A value is the data itself, a dataset, or a :class:`pathlib.Path`: the catalog
+entry read from that file with its own dataset type and options, as
+``kedro run --runtime-data name=path`` reads it. A ``str`` is data: for a
+file-backed entry, a string that names an existing file gets a warning that
+suggests ``Path``.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,14 @@ import difflib
 import logging
 from collections.abc import Mapping
 from multiprocessing.reduction import ForkingPickler
+from pathlib import Path
 from typing import Any
 
-from kedro.io import AbstractDataset, MemoryDataset, SharedMemoryDataset
+from kedro.io import AbstractDataset, DataCatalog, MemoryDataset, SharedMemoryDataset
 from kedro.pipeline import Node, Pipeline
 
 from . import _kedro_private as private
+from .data_files import datasets_at_paths, path_key
 from .errors import RuntimeDataError
 from .parameters import is_param
 
@@ -19,7 +28,12 @@ logger = logging.getLogger(__name__)
 
 
 def prepare(
-    pipe: Pipeline, runtime_data: Mapping[str, Any] | None, *, parallel: bool
+    pipe: Pipeline,
+    runtime_data: Mapping[str, Any] | None,
+    *,
+    parallel: bool,
+    catalog: DataCatalog,
+    load_versions: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, AbstractDataset], Pipeline]:
     """A run's injected datasets, checked, and its pipeline without skipped nodes.
 
@@ -27,15 +41,24 @@ def prepare(
         pipe: The run's filtered pipeline.
         runtime_data: The run's ``runtime_data`` (a mapping of names).
         parallel: Whether the run uses ``ParallelRunner`` (data must pickle).
+        catalog: The base catalog, whose entries a ``Path`` value reads from
+            another file.
+        load_versions: The run's ``load_versions`` (a ``Path`` to the folder
+            of a versioned entry's versions loads that version).
 
     Returns:
         Dataset name to injected dataset, and the pipeline to run.
 
     Raises:
         RuntimeDataError: See :func:`check_runtime_data`,
+            :func:`~kedro_runtime.data_files.datasets_at_paths`,
             :func:`injected_datasets` and :func:`check_picklable`.
     """
     data, pipe = check_runtime_data(pipe, runtime_data or {})
+    paths = {name: value for name, value in data.items() if isinstance(value, Path)}
+    if paths:
+        data.update(datasets_at_paths(catalog, paths, load_versions, None))
+    warn_file_names(catalog, data)
     datasets = injected_datasets(data)
     if parallel:
         check_picklable(datasets)
@@ -107,6 +130,32 @@ def check_runtime_data(
         gone = {*skipped, *waste}
         pipe = Pipeline([node for node in pipe.nodes if node not in gone])
     return data, pipe
+
+
+def warn_file_names(catalog: DataCatalog, data: Mapping[str, Any]) -> None:
+    """Warn about a ``str`` for a file-backed entry that names an existing file.
+
+    The string is injected as data, as given; the warning says how to read the
+    file instead.
+
+    Args:
+        catalog: The base catalog.
+        data: Dataset name to injected value.
+    """
+    for name, value in data.items():
+        if not (isinstance(value, str) and name in catalog and _names_a_file(value)):
+            continue
+        config = catalog.config_resolver.resolve_pattern(name)
+        if path_key(config):
+            logger.warning(
+                "runtime_data '%s' is the string %r, which names an existing file: "
+                "the run reads the string itself as the data. To read the file "
+                "with the entry's dataset type (%s), pass pathlib.Path(%r).",
+                name,
+                value,
+                config.get("type", "its type"),
+                value,
+            )
 
 
 def unneeded_nodes(pipe: Pipeline, skipped: list[Node]) -> list[Node]:
@@ -231,6 +280,13 @@ def copy_out_shared(result: dict[str, Any]) -> dict[str, Any]:
         else:
             copied[name] = dataset
     return copied
+
+
+def _names_a_file(value: str) -> bool:
+    try:
+        return "\n" not in value and Path(value).is_file()
+    except (OSError, ValueError):  # a name too long, or with a NUL
+        return False
 
 
 def _param_key(name: str) -> str:

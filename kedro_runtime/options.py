@@ -44,6 +44,11 @@ class SessionOptions:
             runs ask for once, on ``warm_up()`` or the first run that reads
             it, and shares it with every run; a list preloads those names.
             See ``docs/web-servers.md`` (Preloading).
+        node_cache: Keep the results of nodes and reuse them in later runs
+            whose node code and inputs did not change (see
+            ``docs/node-cache.md``).
+        node_cache_max_bytes: The bound on the measured size of the results
+            the node cache keeps (default 1 GiB); the least recently used go.
     """
 
     untrusted_runtime_params: bool = False
@@ -51,26 +56,32 @@ class SessionOptions:
     strict_runtime_params: bool = False
     shared_files: str = "warn"
     preload: bool | Iterable[str] = False
+    node_cache: bool = False
+    node_cache_max_bytes: int = 1 << 30
 
     def __post_init__(self) -> None:
         """Check every option.
 
         Raises:
-            TypeError: If ``untrusted_runtime_params`` or
-                ``strict_runtime_params`` is not a bool, or ``run_logging`` or
+            TypeError: If ``untrusted_runtime_params``,
+                ``strict_runtime_params`` or ``node_cache`` is not a bool,
+                ``node_cache_max_bytes`` not an int > 0, or ``run_logging`` or
                 ``shared_files`` is not a string.
             PreloadTypeError: If ``preload`` is not a bool or a list of names.
             ValueError: If ``run_logging`` or ``shared_files`` is not one of
                 its values.
         """
         set_ = object.__setattr__
-        for name in ("untrusted_runtime_params", "strict_runtime_params"):
+        for name in ("untrusted_runtime_params", "strict_runtime_params", "node_cache"):
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise TypeError(
                     f"`{name}` must be True or False, got {type(value).__name__} "
                     f"{value!r}."
                 )
+        size = self.node_cache_max_bytes
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            raise TypeError(f"`node_cache_max_bytes` must be an int > 0, got {size!r}.")
         set_(self, "run_logging", logmode.check_mode(self.run_logging))
         set_(self, "shared_files", files.check_mode(self.shared_files))
         set_(self, "preload", preloading.check_choice(self.preload))

@@ -181,12 +181,13 @@ class Preloader:
         Raises:
             PreloadError: See :func:`plan_entries`.
         """
-        plans = [self._plan(catalog, name) for name in names]
-        reads = pipe.inputs()
+        for name in names:  # all planned first: one may write another's input
+            self._plan(catalog, name)
+        plans, reads = self._plans, pipe.inputs()
         return {
             name: self._load(entry)
-            for plan in plans
-            for name, entry in plan.items()
+            for pipeline_name in names
+            for name, entry in plans[pipeline_name].items()
             if name in reads and name not in skip
         }
 
@@ -198,11 +199,30 @@ class Preloader:
         with self._lock:
             plan = self._plans.get(name)
             if plan is None:
-                planned = plan_entries(self._choice, catalog, self._pipeline(name))
+                pipe = self._pipeline(name)
+                self._forget(pipe.all_outputs())
+                planned = plan_entries(self._choice, catalog, pipe)
                 # An entry another pipeline planned is the same entry, loaded once.
                 plan = {n: self._entries.setdefault(n, e) for n, e in planned.items()}
                 self._plans[name] = plan
             return plan
+
+    def _forget(self, written: set[str]) -> None:
+        """Stop preloading what a newly planned pipeline writes (under the lock).
+
+        An entry is read-only only while no pipeline the session runs writes
+        it: the runs that preloaded it read it from the catalog from now on.
+        Plans are replaced, not changed, as runs read them without the lock.
+        """
+        stale = written & self._entries.keys()
+        if not stale:
+            return
+        logger.info("Not preloading %s any more: a pipeline writes it", sorted(stale))
+        self._entries = {n: e for n, e in self._entries.items() if n not in stale}
+        self._plans = {
+            key: {n: e for n, e in plan.items() if n not in stale}
+            for key, plan in self._plans.items()
+        }
 
     def _load(self, entry: _Entry) -> PreloadedDataset:
         dataset = entry.dataset

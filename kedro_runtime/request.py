@@ -1,15 +1,17 @@
 """One run of a project, as a value: every argument of ``session.run``, checked once.
 
 :class:`RunRequest` is what ``KedroSession.run(...)`` builds from its arguments
-and hands to ``KedroSession._run``; a service passes one as
-``session.run(request=...)``; ``kedro run`` builds one from its options,
-and a service or a worker process can build, keep or send one. It is frozen and
-picklable, so a request can travel to another process (see the class's notes on
-``runtime_data`` and ``runner``).
+(``kedro run`` calls ``run`` with its options) and hands to
+``KedroSession._run``. A service builds one itself and passes it as
+``session.run(request=...)``: the server from a request body, ``run_many`` on
+the client, for its workers. It is frozen and picklable, so a request can
+travel to another process (see the class's notes on ``runtime_data`` and
+``runner``).
 
 Adding a run argument means adding a field here (with its check in
 ``__post_init__`` and, if pipeline hooks should see it, its entry in
-:meth:`RunRequest.hook_run_params`), and reading it where it is used.
+:meth:`RunRequest.hook_run_params`), an argument of the same name to
+``KedroSession.run`` (documented there), and reading it where it is used.
 """
 
 from __future__ import annotations
@@ -58,13 +60,6 @@ class RunRequest:
     excepted: ``run`` turns them into ``pipeline_names`` and
     ``runtime_params``). Each defaults to what ``run``'s argument does.
 
-    One field has no ``run`` argument: ``load_outputs``, names of the run's
-    outputs to load while the run still holds its files (see
-    ``shared_files.py``); the result holds their data in a ``MemoryDataset``,
-    so that no other run can overwrite a file output between the run and the
-    read. A name that is not an output of the run is left out of the result
-    as it would be anyway. Services that send outputs back use it.
-
     Normalised on creation: name arguments (``pipeline_names`` and each filter)
     are copied once, so a generator is read once (a list stays a list, a tuple
     a tuple, any other iterable becomes a tuple); ``load_versions`` and
@@ -88,6 +83,7 @@ class RunRequest:
         RuntimeDataTypeError: If ``runtime_data`` is not a mapping of names.
         RunIdTypeError: If ``run_id`` is not a string.
         RunIdError: If ``run_id`` cannot be a dataset version.
+        TypeError: If ``node_cache`` is not a bool or None.
 
     Example:
     ``` python
@@ -110,6 +106,7 @@ class RunRequest:
     runtime_data: Mapping[str, Any] | None = None
     runtime_params: Mapping[str, Any] | None = None
     run_id: str | None = None
+    node_cache: bool | None = None
     load_outputs: Iterable[str] | None = None
 
     def __post_init__(self) -> None:
@@ -123,6 +120,10 @@ class RunRequest:
             self._set(name, as_names(getattr(self, name), name))
         self._set("load_versions", check_load_versions_type(self.load_versions))
         self._set("runtime_data", check_runtime_data_type(self.runtime_data))
+        if self.node_cache is not None and not isinstance(self.node_cache, bool):
+            raise TypeError(
+                f"`node_cache` must be True, False or None, got {self.node_cache!r}."
+            )
         if self.run_id is not None:
             try:
                 check_run_id(self.run_id)

@@ -45,7 +45,8 @@ def check_run_params(
         UntrustedParamsError: If the session is untrusted and a param breaks
             its rules (see ``untrusted.py``); checked first.
         UnreadRuntimeParamsError: If the session is strict and a param is
-            read by nothing (otherwise a warning is logged).
+            read by nothing, or goes on inside a parameter that is not a
+            mapping (otherwise a warning is logged).
     """
     # The untrusted rules first: a hostile value is refused as such, whatever
     # else is wrong with the request.
@@ -56,7 +57,10 @@ def check_run_params(
             settings.get(ALLOWLIST_SETTING, ()),
         )
     typos.check_read(
-        project.readable_params, run_params, strict=options.strict_runtime_params
+        project.readable_params,
+        run_params,
+        strict=options.strict_runtime_params,
+        params=project.params,
     )
 
 

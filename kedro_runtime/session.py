@@ -8,8 +8,10 @@ is its base class's, in ``built.py``. Locks: ``docs/design.md`` (Concurrency).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 from . import inject, resolve
 from . import run_logging as logmode
 from .built import BuiltSession
+from .cache_store import RunReport
 from .options import SessionOptions, with_shortcuts
 from .parameters import deep_merge, nest_params
 from .request import (
@@ -75,6 +78,8 @@ class KedroSession(BuiltSession):
         strict_runtime_params: bool | None = None,
         shared_files: str | None = None,
         preload: bool | list[str] | None = None,
+        node_cache: bool | None = None,
+        node_cache_max_bytes: int | None = None,
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -96,6 +101,8 @@ class KedroSession(BuiltSession):
             strict_runtime_params: Shortcut: sets this field of ``options``.
             shared_files: Shortcut: sets this field of ``options``.
             preload: Shortcut: sets this field of ``options``.
+            node_cache: Shortcut: sets this field of ``options``.
+            node_cache_max_bytes: Shortcut: sets this field of ``options``.
 
         Returns:
             A new session.
@@ -120,15 +127,14 @@ class KedroSession(BuiltSession):
             strict_runtime_params=strict_runtime_params,
             shared_files=shared_files,
             preload=preload,
+            node_cache=node_cache,
+            node_cache_max_bytes=node_cache_max_bytes,
         )
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
+        # Kedro's create, with its own arguments in its own order.
         session: KedroSession = super().create(  # type: ignore[assignment]
-            project_path=project_path,
-            save_on_close=save_on_close,
-            env=env,
-            runtime_params=nested or None,
-            conf_source=conf_source,
+            project_path, save_on_close, env, nested or None, conf_source
         )
         if wanted is not None:  # else the options __init__ chose stay
             session._use_options(wanted)
@@ -138,6 +144,21 @@ class KedroSession(BuiltSession):
     def run_logging(self) -> str:
         """How this session's runs log: ``"kedro"`` or ``"summary"``."""
         return self.options.run_logging
+
+    def clear_node_cache(self) -> None:
+        """Drop every result of the node cache (nothing if the session has none)."""
+        if self._node_cache is not None:
+            self._node_cache.clear()
+
+    def last_report(self) -> RunReport | None:
+        """What the last run of this thread on this session did, node by node.
+
+        Returns:
+            Which nodes ran, were reused or skipped, with their times; ``None``
+            if the session has no node cache (``create(..., node_cache=True)``)
+            or this thread made no run yet.
+        """
+        return None if self._node_cache is None else self._node_cache.last_report()
 
     # --- per run ---------------------------------------------------------------
 
@@ -160,6 +181,8 @@ class KedroSession(BuiltSession):
         runtime_params: Mapping[str, Any] | None = None,
         extra_params: Mapping[str, Any] | None = None,
         run_id: str | None = None,
+        node_cache: bool | None = None,
+        load_outputs: Iterable[str] | None = None,
         request: RunRequest | None = None,
     ) -> dict[str, Any]:
         """Run a pipeline; may be called any number of times, from many threads.
@@ -184,6 +207,14 @@ class KedroSession(BuiltSession):
             runtime_params: Parameters for this run only; ``"a.b"`` keys nest.
             extra_params: Deprecated alias of ``runtime_params``.
             run_id: The run's id and save version (default: a generated one).
+            node_cache: Use the session's node cache, if it has one (``None``:
+                yes); ``False`` runs every node and leaves the cache as it is.
+            load_outputs: Outputs of the run to load before the run releases
+                its files (see ``shared_files.py``): the result holds their
+                data in a ``MemoryDataset``, so that no other run can
+                overwrite a file output between the run and the read. A name
+                that is not an output of the run is not in the result, as
+                without it. Services that send outputs back use it.
             request: A whole run made beforehand (a service's), given alone.
 
         Returns:
@@ -194,33 +225,20 @@ class KedroSession(BuiltSession):
                 both given; other errors: :class:`RunRequest`, :meth:`_run`.
             TypeError: If ``request`` is not a ``RunRequest`` or not alone.
         """
+        arguments = dict(locals())
+        del arguments["self"], arguments["request"]
         if request is not None:
-            arguments = dict(locals())
             return self._run(request_alone(request, arguments))
-        request = RunRequest(
-            pipeline_names=pipeline_name_alias(pipeline_name, pipeline_names),
-            tags=tags,
-            from_nodes=from_nodes,
-            to_nodes=to_nodes,
-            node_names=node_names,
-            from_inputs=from_inputs,
-            to_outputs=to_outputs,
-            namespaces=namespaces,
-            runner=runner,
-            load_versions=load_versions,
-            only_missing_outputs=only_missing_outputs,
-            runtime_data=runtime_data,
-            runtime_params=runtime_params_alias(runtime_params, extra_params, "run"),
-            run_id=run_id,
-        )
-        return self._run(request)
+        params = runtime_params_alias(runtime_params, extra_params, "run")
+        return self._run(_run_request(arguments, params))
 
     def _run(self, request: RunRequest) -> dict[str, Any]:
         """Carry out one run; what :meth:`run` does once it has a request.
 
         The one step a subclass overrides to change how a run is carried out
-        (call ``super()._run(request)`` inside). The input is checked (the context, pipelines and project are built on
-        first use) before the run id is reserved and a pipeline hook fires.
+        (call ``super()._run(request)`` inside). The input is checked (the
+        context, pipelines and project are built on first use) before the run
+        id is reserved and a pipeline hook fires.
 
         Args:
             request: The run's arguments, checked.
@@ -257,8 +275,10 @@ class KedroSession(BuiltSession):
         self, request: RunRequest, run_id: str, hook_args: dict[str, Any]
     ) -> dict[str, Any]:
         hook = self._hooks.hook
+        outputs = hook_args["pipeline"].outputs()
         # Hooks not declared safe make runs take turns: see hook_safety.py.
-        with self._guard(run_id):
+        # The node cache plans inside the guard, once the run waits for nothing.
+        with self._guard(run_id), self._cached(request, run_id, hook_args):
             hook.before_pipeline_run(**hook_args)
             try:
                 result = (request.runner or SequentialRunner()).run(
@@ -270,11 +290,25 @@ class KedroSession(BuiltSession):
                 )
                 if isinstance(request.runner, ParallelRunner):
                     result = inject.copy_out_shared(result)
+                result = {k: v for k, v in result.items() if k in outputs}
             except Exception as error:
                 hook.on_pipeline_error(error=error, **hook_args)
                 raise
             hook.after_pipeline_run(run_result=result, **hook_args)
         return result
+
+    def _cached(
+        self, request: RunRequest, run_id: str, hook_args: dict[str, Any]
+    ) -> AbstractContextManager[None]:
+        if self._node_cache is None:
+            return contextlib.nullcontext()
+        use = request.node_cache is not False and not isinstance(
+            request.runner, ParallelRunner
+        )
+        base = self.base_catalog()
+        return self._node_cache.run(
+            run_id, hook_args, request.runtime_data, base, enabled=use
+        )
 
     def _prepare(self, request: RunRequest) -> tuple[str, dict[str, Any]]:
         """Check a request against the project and build the run's catalog layer.
@@ -289,7 +323,13 @@ class KedroSession(BuiltSession):
         run_params = dict(request.runtime_params or {})
         resolve.check_run_params(project, run_params, self.options)
         parallel = isinstance(request.runner, ParallelRunner)
-        data, pipe = inject.prepare(filtered, request.runtime_data, parallel=parallel)
+        data, pipe = inject.prepare(
+            filtered,
+            request.runtime_data,
+            parallel=parallel,
+            catalog=project.catalog,
+            load_versions=request.load_versions,
+        )
         resolve.check_load_versions(project, request.load_versions)
         # Warm what the filtered pipeline reads, not only what this run reads:
         # the key is the filter's, and later runs with it may inject less.
@@ -324,6 +364,25 @@ class KedroSession(BuiltSession):
             runtime_data=sorted(data),
         )
         return run_id, {"run_params": record, "pipeline": pipe, "catalog": catalog}
+
+
+def _run_request(
+    arguments: dict[str, Any], params: Mapping[str, Any] | None
+) -> RunRequest:
+    """The :class:`RunRequest` of ``run``'s arguments, Kedro's aliases applied.
+
+    ``pipeline_name`` (deprecated by Kedro) becomes ``pipeline_names`` and
+    ``params`` (``runtime_params`` or the deprecated ``extra_params``, warned
+    about by ``run`` itself) the request's ``runtime_params``; every other
+    argument is the request field of the same name.
+    """
+    fields = dict(arguments)
+    names = pipeline_name_alias(
+        fields.pop("pipeline_name"), fields.pop("pipeline_names")
+    )
+    del fields["extra_params"]
+    fields["runtime_params"] = params
+    return RunRequest(pipeline_names=names, **fields)
 
 
 def _load_outputs(result: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:

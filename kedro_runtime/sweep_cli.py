@@ -39,7 +39,7 @@ product:
 SCALARS = (str, int, float, bool, type(None))
 
 
-@click.group(name="kedro-runtime-sweep")
+@click.group(name="kedro")
 def commands() -> None:
     """Commands from kedro-runtime's Dask scale-out."""
 
@@ -97,7 +97,8 @@ def sweep(
         from .dask import run_many  # noqa: PLC0415
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise click.ClickException(
-            'kedro sweep needs Dask: pip install "dask[distributed]"'
+            "`kedro sweep` needs Dask (the `dask` extra). From the root of a "
+            'kedro-runtime clone, install it with: pip install -e ".[dask]"'
         ) from exc
     if scheduler and workers:
         raise click.UsageError("give --scheduler or --workers, not both.")

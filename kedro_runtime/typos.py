@@ -11,6 +11,12 @@ often a typo than a key that a node reading ``params:model`` looks for. Keys of
 the parameters files are split at dots too, so a file key ``"model.alpha"`` is
 the path ``model.alpha``.
 
+A path that goes on inside a parameter whose value is not a mapping
+(``currency.code`` where ``currency`` is the string ``"EUR"``) meets nothing
+either: merged into the parameters, it would replace the value with a mapping.
+It is reported naming the parameter and its type. A ``null`` parameter is a
+placeholder and may be filled this way.
+
 A hook that reads a key of ``run_params["runtime_params"]`` that no config
 reads gets it, but the key is reported as unread: only config is looked at.
 """
@@ -25,6 +31,7 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from .errors import UnreadRuntimeParamsError
+from .request import short_repr
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +40,13 @@ Path = tuple[str, ...]
 _LISTED = 30
 """How many valid keys a message lists at most."""
 
-__all__ = ["UnreadRuntimeParamsError", "check_read", "readable_paths", "unread"]
+__all__ = [
+    "UnreadRuntimeParamsError",
+    "check_read",
+    "inside_values",
+    "readable_paths",
+    "unread",
+]
 
 
 def readable_paths(
@@ -79,12 +92,41 @@ def unread(readable: frozenset[Path], runtime_params: Mapping[Any, Any]) -> list
     )
 
 
+def inside_values(
+    params: Mapping[str, Any], runtime_params: Mapping[Any, Any]
+) -> dict[str, tuple[str, Any]]:
+    """The runtime param paths that go on inside a parameter that is not a mapping.
+
+    Args:
+        params: The resolved parameters the runtime params are merged into.
+        runtime_params: Nested (or dotted) runtime params.
+
+    Returns:
+        Dotted runtime param path to the dotted name of the parameter it goes
+        through and that parameter's value (never ``None``, a placeholder).
+    """
+    found: dict[str, tuple[str, Any]] = {}
+    for path in _tree_paths(runtime_params):
+        value: Any = params
+        for depth, part in enumerate(path):
+            if not isinstance(value, Mapping) or part not in value:
+                break
+            value = value[part]
+            if depth + 1 < len(path) and not (
+                value is None or isinstance(value, Mapping)
+            ):
+                found[".".join(path)] = (".".join(path[: depth + 1]), value)
+                break
+    return found
+
+
 def check_read(
     readable: frozenset[Path],
     runtime_params: Mapping[Any, Any],
     *,
     strict: bool,
     source: str = "runtime_params",
+    params: Mapping[str, Any] | None = None,
 ) -> None:
     """Warn about (or refuse) runtime params that nothing reads.
 
@@ -93,14 +135,23 @@ def check_read(
         runtime_params: The runtime params to check.
         strict: Raise instead of logging a warning.
         source: How the caller gave them, for the message.
+        params: The resolved parameters they are merged into: a path that goes
+            on inside one that is not a mapping is reported too (see
+            :func:`inside_values`).
 
     Raises:
         UnreadRuntimeParamsError: If ``strict`` and a param is unread.
     """
-    keys = unread(readable, runtime_params)
-    if not keys:
+    inside = inside_values(params or {}, runtime_params)
+    keys = [key for key in unread(readable, runtime_params) if key not in inside]
+    if not keys and not inside:
         return
-    message = _message(readable, keys, source)
+    message = " ".join(
+        [
+            *([_message(readable, keys, source)] if keys else []),
+            *(_inside_message(key, *found, source) for key, found in inside.items()),
+        ]
+    )
     if strict:
         raise UnreadRuntimeParamsError(message)
     logger.warning(message)
@@ -123,6 +174,15 @@ def _message(readable: frozenset[Path], keys: list[str], source: str) -> str:
         f"parameters config has that key, and no ${{runtime_params:...}} in its "
         f"parameters, catalog or credentials config reads it. "
         f"{' '.join(hints)}{' ' if hints else ''}Valid keys: {listed or 'none'}."
+    )
+
+
+def _inside_message(key: str, name: str, value: Any, source: str) -> str:
+    return (
+        f"{source} '{key}' sets a key inside the parameter '{name}', which is a "
+        f"{type(value).__name__} ({short_repr(value)}), not a mapping: the run "
+        f"would replace '{name}' with a mapping. Set '{name}' itself (for "
+        f"example {name}=...), or check the key."
     )
 
 

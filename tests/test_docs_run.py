@@ -38,7 +38,10 @@ How a block runs:
 Blocks that must not run (a server that runs until stopped, a command that
 needs the network) carry ``<!-- not-run: reason -->`` on the line just before
 the fence. They are not collected; ``test_not_run_blocks_are_few_and_say_why``
-checks that each says why.
+checks that each says why. A test of their own runs those it can: the serving
+page's first command (its server started on a free loopback port, with the
+test environment in place of its ``pip install``, queried with the page's
+``curl`` and stopped) and the web servers page's ``curl`` (sent to the app).
 """
 
 from __future__ import annotations
@@ -48,8 +51,12 @@ import os
 import re
 import select
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -418,6 +425,74 @@ def test_the_fastapi_example_answers_the_curl_request(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-4000:]
     status, answer = json.loads(done.stdout.splitlines()[-1])
     assert (status, answer) == (200, json.loads(shown.code))
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    """Until ``url/health`` answers 200, or fail with the server's output."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the server exited early:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"the server did not start in {TIMEOUT:.0f} s:\n{log.read_text()}")
+
+
+def test_the_serving_page_starts_its_server_and_answers_its_curl(
+    tmp_path: Path,
+) -> None:
+    """serving.md: its first command, in a fresh clone, serves its ``curl``.
+
+    The command runs as written, but for its ``pip install`` (the test
+    environment has the ``server`` extra) and on a free port of 127.0.0.1; the
+    answer has the page's fields and outputs (the run id and duration differ).
+    """
+    run = PageRun(ROOT / "docs" / "serving.md", tmp_path)
+    start, curl, shown = run.blocks[:3]
+    assert start.not_run and "kedro server start" in start.code
+    assert curl.code.startswith("curl") and shown.language == "text"
+    port = free_port()
+    lines = [ln for ln in start.code.splitlines() if not ln.startswith("pip install")]
+    script = "\n".join(lines).replace(
+        "kedro server start", f"exec kedro server start --host 127.0.0.1 --port {port}"
+    )
+    log = tmp_path / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            ["bash", "-e", "-c", script],
+            cwd=run.root,
+            env=environment(),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", server, log)
+        request = curl.code.replace("localhost:8000", f"127.0.0.1:{port}")
+        answer = json.loads(run.run_shell(curl, f"curl -sS {request[len('curl') :]}"))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    expected = json.loads(shown.code)
+    assert answer.keys() == expected.keys()
+    assert answer["status"] == expected["status"]
+    assert answer["outputs"] == expected["outputs"]
 
 
 def test_yaml_excerpts_match_the_example_project() -> None:

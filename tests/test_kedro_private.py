@@ -287,6 +287,31 @@ def test_versioned_dataset_private_state(tmp_path: Path) -> None:
     assert dataset._version == Version(None, "S1"), changed(api)
 
 
+def test_local_load_path(tmp_path: Path) -> None:
+    api = "file datasets' _filepath and _protocol, AbstractVersionedDataset._get_load_path"
+    import pandas as pd  # noqa: PLC0415
+
+    path = tmp_path / "in.csv"
+    plain = CSVDataset(filepath=str(path))
+    assert private.local_load_path(plain) == str(path), changed(api)
+    versioned = CSVDataset(filepath=str(path), version=Version(None, "S1"))
+    assert private.local_load_path(versioned) is None  # no version saved yet
+    versioned.save(pd.DataFrame({"a": [1]}))
+    latest = CSVDataset(filepath=str(path), version=Version(None, None))
+    assert private.local_load_path(latest) == str(path / "S1" / "in.csv"), changed(api)
+    remote = CSVDataset(filepath="memory://bucket/in.csv")
+    assert private.local_load_path(remote) is None, changed(api)
+    assert private.local_load_path(MemoryDataset(1)) is None
+
+
+def test_memory_copy_mode(tmp_path: Path) -> None:
+    api = "MemoryDataset._copy_mode"
+    assert private.memory_copy_mode(MemoryDataset()) is None, changed(api)
+    dataset = MemoryDataset(copy_mode="deepcopy")
+    assert private.memory_copy_mode(dataset) == "deepcopy", changed(api)
+    assert private.memory_copy_mode(CSVDataset(filepath=str(tmp_path))) == "assign"
+
+
 def test_cached_dataset_parts() -> None:
     api = "CachedDataset._dataset and _cache"
     inner = MemoryDataset(copy_mode="assign")

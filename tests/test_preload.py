@@ -364,3 +364,33 @@ def test_the_server_loads_only_the_pipelines_it_serves(
         assert set(served.session.preloaded()) == (
             {"orders", "prices"} if preload else set()
         )
+
+
+REPRICE = """
+
+def reprice(prices_ref):
+    return prices_ref.assign(unit_price=prices_ref["unit_price"] + 1)
+
+
+def register_pipelines():  # this variant also has a pipeline that writes `prices`
+    return {
+        **find_pipelines(raise_errors=True),
+        "mutate": Pipeline([node(mutate, "prices", "price_total", name="mutate")]),
+        "reprice": Pipeline([node(reprice, "prices_ref", "prices", name="reprice")]),
+    }
+"""
+
+
+def test_a_pipeline_that_writes_a_preloaded_entry_ends_its_preloading(
+    counting: Project,
+) -> None:
+    package = counting.path / "src" / counting.package
+    (package / "pipeline_registry.py").write_text(REGISTRY + REPRICE)
+    with KedroSession.create(counting.path, preload=True) as session:
+        first = session.run(pipeline_names=["mutate"])["price_total"].load()
+        assert "prices" in session.preloaded()
+        session.run(pipeline_names=["reprice"])  # writes data/01_raw/prices.csv
+        second = session.run(pipeline_names=["mutate"])["price_total"].load()
+        assert "prices" not in session.preloaded()
+    rows = len(pd.read_csv(counting.path / "data" / "01_raw" / "prices.csv"))
+    assert second == pytest.approx(first + rows)

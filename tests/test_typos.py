@@ -15,7 +15,7 @@ from kedro_runtime import KedroSession, RuntimeParamsError, UnreadRuntimeParamsE
 from kedro_runtime.cli import cli
 from kedro_runtime.inject import unneeded_nodes
 from kedro_runtime.server.project import warm_session
-from kedro_runtime.typos import readable_paths, unread
+from kedro_runtime.typos import inside_values, readable_paths, unread
 
 READABLE = readable_paths(
     [{"model": {"alpha": 1, "beta": 2}, "a.b": 3, "seed": 1, "empty": {}}],
@@ -104,6 +104,89 @@ def test_cli_runtime_params_warn_too(
         for r in caplog.records
         if r.name == "kedro_runtime.typos"
     )
+
+
+# --- dotted keys inside a parameter that is not a mapping -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("runtime_params", "expected"),
+    [
+        ({"currency.code": "X"}, {"currency.code": ("currency", "EUR")}),
+        ({"currency": {"code": "X"}}, {"currency.code": ("currency", "EUR")}),
+        ({"discount.rate.x": 1}, {"discount.rate.x": ("discount.rate", 0.1)}),
+        ({"items.0": 1}, {"items.0": ("items", [1, 2])}),
+        ({"currency": "USD", "discount.rate": 0.2, "empty.x": 1}, {}),
+        ({"placeholder.x": 1, "unknown.x": 1}, {}),  # null, and no such param
+    ],
+)
+def test_paths_inside_values(
+    runtime_params: dict[str, Any], expected: dict[str, tuple[str, Any]]
+) -> None:
+    params = {
+        "currency": "EUR",
+        "discount": {"rate": 0.1},
+        "items": [1, 2],
+        "empty": {},
+        "placeholder": None,
+    }
+    assert inside_values(params, runtime_params) == expected
+
+
+def test_a_dotted_key_inside_a_string_param_warns_naming_it_and_its_type(
+    session: KedroSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="kedro_runtime"):
+        session.run(runtime_params={"currency.code": "X"})
+    [record] = [r for r in caplog.records if r.name == "kedro_runtime.typos"]
+    message = record.getMessage()
+    assert "'currency.code'" in message
+    assert "the parameter 'currency', which is a str ('EUR')" in message
+    assert "Nothing reads" not in message  # one explanation, not two
+
+
+def test_a_strict_session_refuses_a_dotted_key_inside_a_string_param(
+    project_path: Path,
+) -> None:
+    with KedroSession.create(project_path, strict_runtime_params=True) as session:
+        with pytest.raises(UnreadRuntimeParamsError, match="which is a str"):
+            session.run(runtime_params={"currency": {"code": "X"}})
+        assert session.run(runtime_params={"currency": "USD"})
+
+
+def test_cli_dotted_key_inside_a_string_param_warns(
+    project_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.chdir(project_path)
+    with caplog.at_level(logging.WARNING, logger="kedro_runtime"):
+        result = CliRunner().invoke(cli, ["run", "--runtime-params", "currency.code=X"])
+    assert result.exit_code == 0, result.output
+    assert any(
+        "inside the parameter 'currency', which is a str" in r.getMessage()
+        for r in caplog.records
+        if r.name == "kedro_runtime.typos"
+    )
+
+
+def test_the_server_answers_422_for_unread_params(project_path: Path) -> None:
+    """Kedro's server answers 200 and runs with the param unread."""
+    from _server import post_run  # noqa: PLC0415
+    from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    from kedro_runtime.server import create_app  # noqa: PLC0415
+
+    with TestClient(create_app(project_path, api_key="")) as client:
+        status, body = post_run(client, {"params": {"factr": 2}})
+        assert status == 422
+        assert "Nothing reads runtime_params ['factr']" in str(body)
+        assert "did you mean factor" in str(body)
+        status, body = post_run(client, {"params": {"currency.code": "X"}})
+        assert status == 422
+        assert "the parameter 'currency', which is a str" in str(body)
+        status, _ = post_run(client, {"params": {"currency": "USD"}})
+        assert status == 200
 
 
 # --- nodes nothing needs ----------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Any
 
 import click
 from kedro.framework.cli.server import server_start as kedro_server_start
-from kedro.framework.cli.utils import CONTEXT_SETTINGS, KedroCliError
+from kedro.framework.cli.utils import CONTEXT_SETTINGS
 from kedro.framework.startup import ProjectMetadata
 
 from .settings import (
@@ -45,7 +45,8 @@ APP_FACTORY = "kedro_runtime.server.app:create_app"
 
 _MISSING_EXTRA = (
     "`kedro server start` from kedro-runtime needs FastAPI and uvicorn (the "
-    "`server` extra). Install them with: pip install fastapi uvicorn"
+    "`server` extra). From the root of a kedro-runtime clone, install them "
+    'with: pip install -e ".[server]"'
 )
 
 
@@ -113,7 +114,9 @@ def _options() -> list[click.Parameter]:
     ]
 
 
-@click.group(name="kedro-runtime-server")
+# Named "kedro" as Kedro's built-in project commands: Kedro merges groups of
+# the same name, so `kedro --help` lists `server` once (this one wins).
+@click.group(name="kedro")
 def commands() -> None:
     """Commands from kedro-runtime's server."""
 
@@ -152,7 +155,9 @@ def start(metadata: ProjectMetadata, /, **options: Any) -> None:
         import fastapi  # noqa: F401, PLC0415
         import uvicorn  # noqa: PLC0415
     except ImportError as exc:
-        raise KedroCliError(_MISSING_EXTRA) from exc
+        # A plain ClickException: Kedro's KedroCliError prints the exception
+        # being handled, which (with click 8.5) is gone when click shows it.
+        raise click.ClickException(_MISSING_EXTRA) from exc
     workers: int = options["workers"]
     reload: bool = options["reload"]
     if reload and workers > 1:

@@ -154,6 +154,9 @@ def _warm_session(
         options=options,
     )
     try:
+        # Together first, so that preloading knows what every served pipeline
+        # writes; then each alone, as requests name them.
+        session.warm_up(pipelines)
         for name in pipelines:
             session.warm_up([name])
     except BaseException:

@@ -228,10 +228,9 @@ class ServerSettings:
 
         Raises:
             ServerSettingsError: If the project folder does not exist, the
-                size limit or the request timeout is not a positive number, or
-                no pipeline is named.
-                size limit or a request limit (:meth:`RequestLimits.from_environ`)
-                is not a positive integer, or no pipeline is named.
+                size limit or the request timeout is not a positive number, a
+                request limit is not usable (:class:`RequestLimits`), or no
+                pipeline is named.
         """
         environ = os.environ if environ is None else environ
         raw_path = project_path or environ.get(PROJECT_PATH_ENV) or Path.cwd()
@@ -244,24 +243,27 @@ class ServerSettings:
         key = _api_key(environ) if api_key is None else api_key
         return cls(
             project_path=path,
-            env=env if env is not None else environ.get(ENV_ENV) or None,
-            conf_source=(
-                conf_source
-                if conf_source is not None
-                else environ.get(CONF_SOURCE_ENV) or None
-            ),
+            env=_or_variable(env, environ, ENV_ENV),
+            conf_source=_or_variable(conf_source, environ, CONF_SOURCE_ENV),
             pipelines=_pipelines(pipelines, environ),
             max_request_bytes=_max_request_bytes(max_request_bytes, environ),
             api_key=key or None,
-            preload=(
-                preload
-                if preload is not None
-                else environ.get(PRELOAD_ENV, "1").strip().lower()
-                not in ("0", "false", "no")
-            ),
+            preload=_preload(preload, environ),
             request_timeout=_request_timeout(request_timeout, environ),
             limits=RequestLimits.from_environ(environ),
         )
+
+
+def _or_variable(
+    given: str | None, environ: Mapping[str, str], name: str
+) -> str | None:
+    return given if given is not None else environ.get(name) or None
+
+
+def _preload(given: bool | None, environ: Mapping[str, str]) -> bool:
+    if given is not None:
+        return given
+    return environ.get(PRELOAD_ENV, "1").strip().lower() not in ("0", "false", "no")
 
 
 def _pipelines(

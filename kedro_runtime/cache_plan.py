@@ -1,0 +1,198 @@
+"""The node cache's plan of a run: each node's key, and the pipeline with hits replaced.
+
+See :mod:`kedro_runtime.node_cache` for what a key is made of and what a hit does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
+from kedro.pipeline import Node, Pipeline
+
+from . import _kedro_private as private
+from . import fingerprint
+from .cache_store import Outputs
+
+if TYPE_CHECKING:
+    from .node_cache import _RunState
+
+NO_CACHE_TAG = "no_cache"
+"""The node tag that keeps a node out of the cache."""
+
+
+class Keys:
+    """The keys of one run's nodes, each input fingerprinted once.
+
+    Args:
+        catalog: The run's catalog (its layer over the base catalog).
+        base: The session's base catalog, for the file behind a preloaded input.
+        runtime_data: The run's injected data, as given.
+    """
+
+    def __init__(
+        self, catalog: DataCatalog, base: DataCatalog, runtime_data: Mapping[str, Any]
+    ):
+        self._catalog = catalog
+        self._base = base
+        self._data = runtime_data
+        self._inputs: dict[str, str | None] = {}
+
+    def of(self, pipe: Pipeline) -> dict[str, str | None]:
+        """Node name to key (``None``: never reused), in the pipeline's order.
+
+        Args:
+            pipe: The run's pipeline, after injection.
+
+        Returns:
+            The keys.
+        """
+        keys: dict[str, str | None] = {}
+        for node in pipe.nodes:
+            key = self._key(node)
+            keys[node.name] = key
+            for name in node.outputs:
+                self._inputs[name] = (
+                    None if key is None else fingerprint.digest(key, name)
+                )
+        return keys
+
+    def _key(self, node: Node) -> str | None:
+        if NO_CACHE_TAG in node.tags or not node.outputs:
+            return None
+        parts = [self._input(name) for name in node.inputs]
+        func = fingerprint.of_function(node.func)
+        if func is None or any(part is None for part in parts):
+            return None
+        return fingerprint.digest(
+            "node",
+            node.name,
+            repr(node.inputs),
+            repr(node.outputs),
+            func,
+            *parts,  # type: ignore[arg-type]
+        )
+
+    def _input(self, name: str) -> str | None:
+        if name not in self._inputs:
+            self._inputs[name] = self._free_input(name)
+        return self._inputs[name]
+
+    def _free_input(self, name: str) -> str | None:
+        if name == "parameters" or name.startswith("params:"):
+            return fingerprint.of_value(self._catalog.load(name))
+        if name in self._data:
+            value = self._data[name]
+            if isinstance(value, AbstractDataset):
+                return fingerprint.of_file_dataset(value)
+            return fingerprint.of_value(value)
+        dataset = self._catalog.get(name)
+        if dataset is None:
+            return None
+        if isinstance(dataset, MemoryDataset):  # preloaded: its file
+            base = self._base.get(name)
+            if base is None or isinstance(base, MemoryDataset):
+                return None
+            dataset = base
+        return fingerprint.of_file_dataset(dataset)
+
+
+def rebuild(
+    pipe: Pipeline, catalog: DataCatalog, state: _RunState
+) -> tuple[Pipeline, list[str]]:
+    """The pipeline to run: hits replaced, the nodes that only fed them left out.
+
+    A node is left out when it has outputs, none of them goes to a persistent
+    dataset or is a result of the run (read by no node), and every node that
+    reads them is a hit (a hit reads nothing) or left out.
+
+    Args:
+        pipe: The run's pipeline.
+        catalog: The run's catalog.
+        state: The run's plan (its hits and their stored outputs).
+
+    Returns:
+        The pipeline, and the names of the nodes left out.
+    """
+    if not state.hits:
+        return pipe, []
+    readers: dict[str, list[str]] = {}
+    for node in pipe.nodes:
+        if node.name not in state.hits:  # a hit reads nothing
+            for name in node.inputs:
+                readers.setdefault(name, []).append(node.name)
+    read = {name for node in pipe.nodes for name in node.inputs}
+    gone: set[str] = set()
+    for node in reversed(pipe.nodes):
+        if node.outputs and all(
+            out in read
+            and all(r in gone for r in readers.get(out, ()))
+            and not _persistent(catalog, out)
+            for out in node.outputs
+        ):
+            gone.add(node.name)
+    skipped = [node.name for node in pipe.nodes if node.name in gone]
+    nodes = [
+        _replay_node(node, state.replays[node.name], catalog)
+        if node.name in state.hits
+        else node
+        for node in pipe.nodes
+        if node.name not in skipped
+    ]
+    return Pipeline(nodes), skipped
+
+
+def _persistent(catalog: DataCatalog, name: str) -> bool:
+    dataset = catalog.get(name)
+    return dataset is not None and not isinstance(dataset, MemoryDataset)
+
+
+def _replay_node(node: Node, stored: Outputs, catalog: DataCatalog) -> Node:
+    """A node like ``node``, without inputs, that returns ``stored`` (copied where
+    the run's dataset would not copy it)."""
+    outputs = list(node.outputs)
+    name = node.name
+    if node.namespace and name.startswith(node.namespace + "."):
+        name = name[len(node.namespace) + 1 :]
+    copies = [_must_copy(catalog, out, stored[out][1]) for out in outputs]
+    return Node(
+        _Replay(outputs, stored, copies),
+        None,
+        outputs if len(outputs) > 1 else outputs[0],
+        name=name,
+        tags=node.tags,
+        confirms=node.confirms or None,
+        namespace=node.namespace,
+    )
+
+
+def _must_copy(catalog: DataCatalog, name: str, mode: str) -> bool:
+    """Whether a stored output must be copied before the run saves it.
+
+    Not when it goes to a ``MemoryDataset`` that copies it as the cache would
+    (its copy mode inferred, ``deepcopy``, or the stored value's own): saving
+    it copies it already.
+    """
+    dataset = catalog.get(name, fallback_to_runtime_pattern=True)
+    dataset_mode = "assign" if dataset is None else private.memory_copy_mode(dataset)
+    return dataset_mode not in (None, "deepcopy", mode) or mode == "assign"
+
+
+class _Replay:
+    """The function of a reused node: its stored outputs, copied as Kedro copies."""
+
+    def __init__(self, outputs: list[str], stored: Outputs, copies: list[bool]):
+        self._outputs = outputs
+        self._stored = stored
+        self._copies = copies
+        self.__name__ = "node_cache_replay"
+
+    def __call__(self) -> Any:
+        values = [
+            private.copy_with_mode(*self._stored[name])
+            if copy
+            else self._stored[name][0]
+            for name, copy in zip(self._outputs, self._copies, strict=True)
+        ]
+        return values if len(values) > 1 else values[0]

@@ -1,0 +1,250 @@
+"""The node cache of a warm session: a re-run skips the nodes that did not change.
+
+A node's **key** is its name, inputs, outputs and function fingerprint, and the
+fingerprints of its inputs (:mod:`kedro_runtime.fingerprint`): parameters by
+value, injected data by content, catalog files by path, size, modification time
+and load version, and an intermediate dataset by the key of the node that made
+it. When a run's node has the key of a stored result (a **hit**), the node is
+replaced, for this run, by a node of the same name, tags and outputs, without
+inputs, that returns the stored outputs (copied, by the node or by the run's
+``MemoryDataset`` when it saves them); the nodes that only fed it
+(with no output to a persistent dataset) are skipped. The runner saves the
+outputs as a full run does, so files and versions on disk are the same.
+
+Never reused: a node tagged ``no_cache``, a node without outputs, a node with an
+input that has no fingerprint, anything downstream of those, and every node of
+a ``ParallelRunner`` run.
+
+Hooks for a reused node: ``before_node_run`` and ``after_node_run`` fire with
+the replacement node (no inputs), dataset save hooks fire for its outputs, no
+load hook fires for its inputs (they are not loaded).
+
+Concurrency: one lock, owned by the cache. A run takes its keys in one
+planning step inside its hooked part, once it waits for nothing else; a key
+that a run planned earlier is computing is waited for, then reused (a run only
+waits for runs planned before it, so runs never wait for each other in turn). A
+run made from inside a node of the run that computes the key (a nested run)
+does not wait for it: it computes the node itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+from kedro.io import DataCatalog
+from kedro.pipeline import Node, Pipeline
+from pluggy import PluginManager
+
+from . import _kedro_private as private
+from .cache_plan import Keys, rebuild
+from .cache_store import MemoryStore, Outputs, RunReport, Store
+from .preload import size_of
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _RunState:
+    """What the cache knows of one run in flight."""
+
+    run_id: str
+    keys: dict[str, str] = field(default_factory=dict)
+    hits: set[str] = field(default_factory=set)
+    owned: dict[str, threading.Event] = field(default_factory=dict)
+    started: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    replays: dict[str, Outputs] = field(default_factory=dict)
+
+
+class NodeCache:
+    """The results of a session's nodes, by key, bounded in bytes.
+
+    Args:
+        max_bytes: The bound on the measured size of the stored outputs.
+        hooks: The session's hook manager; the cache registers its recorder
+            (``after_node_run`` stores the results of the nodes that ran).
+        store: Where results are kept (default: in memory, least recently
+            used evicted).
+    """
+
+    def __init__(
+        self, max_bytes: int, hooks: PluginManager, store: Store | None = None
+    ):
+        self._store = store or MemoryStore(max_bytes)
+        self._lock = threading.Lock()
+        self._inflight: dict[str, tuple[threading.Event, str]] = {}
+        self._runs: dict[str, _RunState] = {}
+        self._local = threading.local()
+        self._hooks = hooks
+        self._recorder = _Recorder(self)
+        hooks.register(self._recorder)
+
+    def close(self) -> None:
+        """Empty the cache and take its hooks off the session's hook manager."""
+        self.clear()
+        self._hooks.unregister(self._recorder)
+
+    def clear(self) -> None:
+        """Drop every stored result."""
+        self._store.clear()
+
+    def last_report(self) -> RunReport | None:
+        """The report of the last run this thread made, or ``None``."""
+        report: RunReport | None = getattr(self._local, "report", None)
+        return report
+
+    @contextmanager
+    def run(
+        self,
+        run_id: str,
+        hook_args: dict[str, Any],
+        runtime_data: Mapping[str, Any] | None,
+        base: DataCatalog,
+        *,
+        enabled: bool,
+    ) -> Iterator[None]:
+        """Plan one run: replace its hits in ``hook_args["pipeline"]``.
+
+        Args:
+            run_id: The run's id.
+            hook_args: The pipeline hooks' arguments (``pipeline``,
+                ``catalog``); ``pipeline`` is replaced by the one to run.
+            runtime_data: The run's injected data, as given.
+            base: The session's base catalog (for preloaded inputs' files).
+            enabled: False to only record the report (a run that bypasses).
+
+        Yields:
+            Nothing; run the runner inside.
+        """
+        pipe: Pipeline = hook_args["pipeline"]
+        state = _RunState(run_id)
+        self._runs[run_id] = state
+        skipped: list[str] = []
+        try:
+            if enabled:
+                catalog = hook_args["catalog"]
+                keys = Keys(catalog, base, runtime_data or {}).of(pipe)
+                self._claim(state, pipe, keys)
+                hook_args["pipeline"], skipped = rebuild(pipe, catalog, state)
+            yield
+        finally:
+            self._release(state)
+            del self._runs[run_id]
+            report = RunReport.of(pipe, state.hits, skipped, state.seconds)
+            self._local.report = report
+            if enabled:
+                logger.info("Node cache: %s", report.summary())
+
+    def _claim(
+        self, state: _RunState, pipe: Pipeline, keys: dict[str, str | None]
+    ) -> None:
+        for node in pipe.nodes:
+            key = keys[node.name]
+            if key is None:
+                continue
+            state.keys[node.name] = key
+            while True:
+                with self._lock:
+                    stored = self._store.get(key)
+                    waiting = self._inflight.get(key)
+                    if stored is None and waiting is None:
+                        state.owned[key] = event = threading.Event()
+                        self._inflight[key] = (event, state.run_id)
+                        break
+                if stored is not None:
+                    state.hits.add(node.name)
+                    state.replays[node.name] = stored
+                    break
+                if waiting is None or waiting[1] in self._inside():
+                    break  # a run nested in a node of the owner: compute it
+                waiting[0].wait()
+
+    def _release(self, state: _RunState, key: str | None = None) -> None:
+        with self._lock:
+            for owned in [key] if key else list(state.owned):
+                event = state.owned.pop(owned, None)
+                if event is not None:
+                    self._inflight.pop(owned, None)
+                    event.set()
+
+    def _inside(self) -> list[str]:
+        """The runs whose node this thread is running (nested runs: several)."""
+        inside: list[str] = self._local.__dict__.setdefault("inside", [])
+        return inside
+
+    def _started(self, run_id: str, node: Node) -> None:
+        self._inside().append(run_id)
+        state = self._runs.get(run_id)
+        if state is not None:
+            state.started[node.name] = time.perf_counter()
+
+    def _left(self, run_id: str) -> None:
+        inside = self._inside()
+        if run_id in inside:
+            inside.remove(run_id)
+
+    def _finished(self, run_id: str, node: Node, outputs: dict[str, Any]) -> None:
+        self._left(run_id)
+        state = self._runs.get(run_id)
+        if state is None:
+            return
+        start = state.started.pop(node.name, None)
+        if start is not None:
+            state.seconds[node.name] = time.perf_counter() - start
+        key = state.keys.get(node.name)
+        if key is None or node.name in state.hits:
+            return
+        try:
+            stored: Outputs | None = {}
+            for name, value in outputs.items():
+                mode = private.infer_copy_mode(value)
+                stored[name] = (private.copy_with_mode(value, mode), mode)  # type: ignore[index]
+        except Exception:  # cannot be copied: not stored
+            stored = None
+        if stored is not None:
+            with self._lock:
+                self._store.put(key, stored, _size(outputs))
+        self._release(state, key)
+
+    def _failed(self, run_id: str, node: Node) -> None:
+        self._left(run_id)
+        state = self._runs.get(run_id)
+        key = None if state is None else state.keys.get(node.name)
+        if state is not None and key is not None:
+            self._release(state, key)
+
+
+class _Recorder:
+    """The cache's node hooks: time every node, store what ran, free keys."""
+
+    kedro_runtime_concurrent_safe = True
+
+    def __init__(self, cache: NodeCache):
+        self._cache = cache
+
+    @hook_impl
+    def before_node_run(self, node: Node, run_id: str) -> None:
+        """Note when ``node`` starts."""
+        self._cache._started(run_id, node)
+
+    @hook_impl
+    def after_node_run(self, node: Node, outputs: dict[str, Any], run_id: str) -> None:
+        """Store the outputs of ``node`` under its key, if it has one."""
+        self._cache._finished(run_id, node, outputs)
+
+    @hook_impl
+    def on_node_error(self, node: Node, run_id: str) -> None:
+        """Free the key of a node that failed, for another run to compute."""
+        self._cache._failed(run_id, node)
+
+
+def _size(outputs: Mapping[str, Any]) -> int:
+    sizes = [size_of(value) for value in outputs.values()]
+    return sum(size or 0 for size in sizes)
