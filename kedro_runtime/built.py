@@ -98,7 +98,11 @@ class BuiltSession(_KedroSession):
         if self._run_logging is not None:  # create() replaces __init__'s options
             self._run_logging.close()
         self._run_logging = logmode.session_mode(options.run_logging, self._hooks)
-        self._files = InFlightFiles(options.shared_files, self._guard.working_for)
+        self._files = InFlightFiles(
+            options.shared_files,
+            self._guard.working_for,
+            across_processes=options.shared_files_across_processes,
+        )
         self._preload = Preloader(options.preload_choice, self._hooks, self.pipeline)
         if self._node_cache is not None:  # create() replaces __init__'s options
             self._node_cache.close()
