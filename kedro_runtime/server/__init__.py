@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .limits import RequestLimitError
     from .models import RunBody
     from .project import (
+        ParallelRunnerNotAllowedError,
         RunnerNotAllowedError,
         ServedProject,
         ServerStartError,
@@ -32,6 +33,7 @@ __all__ = [
     "CodecError",
     "DecodeError",
     "EncodeError",
+    "ParallelRunnerNotAllowedError",
     "RequestLimitError",
     "RunBody",
     "RunnerNotAllowedError",
@@ -53,6 +55,7 @@ _HOMES = {
     "EncodeError": ".codec",
     "RequestLimitError": ".limits",
     "RunBody": ".models",
+    "ParallelRunnerNotAllowedError": ".project",
     "RunnerNotAllowedError": ".project",
     "ServedProject": ".project",
     "ServerStartError": ".project",

@@ -25,6 +25,7 @@ from fastapi import FastAPI, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from kedro import __version__ as kedro_version
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__ as kedro_runtime_version
 from .body import IncrementalJSONRoute
@@ -96,6 +97,7 @@ def create_app(
     max_request_bytes: int | None = None,
     preload: bool | None = None,
     request_timeout: float | None = None,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> FastAPI:
     """Create the FastAPI app that serves a Kedro project from one warm session.
 
@@ -128,6 +130,10 @@ def create_app(
         request_timeout: Seconds a client has to send its request body once
             its headers are in; a slower one gets 408 and is disconnected
             (``$KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT``, then 60).
+        allowed_hosts: The ``Host`` header values the app answers, e.g.
+            ``["api.example.com", "*.internal"]``; others get 400, which stops
+            DNS rebinding (``$KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS``,
+            comma-separated; default any host).
 
     Returns:
         The app.
@@ -141,6 +147,7 @@ def create_app(
         max_request_bytes=max_request_bytes,
         preload=preload,
         request_timeout=request_timeout,
+        allowed_hosts=allowed_hosts,
     )
     app = KedroRuntimeApp(
         title="Kedro project server (kedro-runtime)",
@@ -160,7 +167,8 @@ def create_app(
 
 
 def _add_middleware(app: FastAPI, settings: ServerSettings) -> None:
-    """The body limits, then the API key guard (outermost) if there is a key."""
+    """The body limits, the API key guard if there is a key, then the host check
+    (outermost) if hosts are named."""
     app.add_middleware(
         BodyLimits,
         max_bytes=settings.max_request_bytes,
@@ -168,6 +176,10 @@ def _add_middleware(app: FastAPI, settings: ServerSettings) -> None:
     )
     if settings.api_key:
         app.add_middleware(ApiKeyGuard, api_key=settings.api_key)
+    if settings.allowed_hosts:
+        app.add_middleware(
+            TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)
+        )
 
 
 @asynccontextmanager

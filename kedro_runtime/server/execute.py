@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-import re
+import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -42,11 +43,14 @@ from .models import (
     SnapshotFailure,
     SnapshotSuccess,
 )
-from .project import RunnerNotAllowedError, ServedProject
+from .project import (
+    ParallelRunnerNotAllowedError,
+    RunnerNotAllowedError,
+    ServedProject,
+)
+from .redact import redact
 
 logger = logging.getLogger(__name__)
-
-_CREDENTIALS_IN_URL = re.compile(r"(?P<scheme>[A-Za-z][\w+.-]*://)[^/\s@]+@")
 
 
 class SafeJSONResponse(JSONResponse):
@@ -133,13 +137,14 @@ def execute_run(served: ServedProject, body: RunBody) -> Response:
     try:
         encoded = _run_and_encode(served, body, run_id)
     except _Refused as refused:
-        return _problem(refused.kind, refused.loc, str(refused))
+        return _problem(refused.kind, refused.loc, _public(served, str(refused)))
     except RequestLimitError as exc:
         return _problem("limit", ["body", exc.field], str(exc))
     except SharedFileError as exc:
-        return _problem("shared_files", ["body"], str(exc), status_code=409)
+        message = _public(served, str(exc))
+        return _problem("shared_files", ["body"], message, status_code=409)
     except Exception as exc:
-        return _failure(run_id, started, exc)
+        return _failure(served, run_id, started, exc)
     duration = round((time.perf_counter() - started) * 1000, 2)
     content = (
         f'{{"status":"success","run_id":{json.dumps(run_id)},'
@@ -186,6 +191,8 @@ def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
         ) from exc
     try:
         result = served.session.run(request=run_request(served, body, data, run_id))
+    except ParallelRunnerNotAllowedError as exc:
+        raise _Refused("runner", ["body", "runner"], str(exc)) from exc
     except RuntimeDataError as exc:
         raise _Refused("runtime_data", ["body", "runtime_data"], str(exc)) from exc
     except RuntimeParamsError as exc:
@@ -261,15 +268,17 @@ def run_request(
     )
 
 
-def _failure(run_id: str, started: float, exc: Exception) -> SafeJSONResponse:
+def _failure(
+    served: ServedProject, run_id: str, started: float, exc: Exception
+) -> SafeJSONResponse:
     duration = round((time.perf_counter() - started) * 1000, 2)
-    message = redact(str(exc))
     logger.error(
         "Run %s failed: %s\n%s",
         run_id,
-        message,
+        redact(str(exc)),
         redact("".join(traceback.format_exception(exc))),
     )
+    message = _public(served, str(exc))
     body = RunFailure(
         status="failure",
         run_id=run_id,
@@ -308,14 +317,14 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
         if runtime_params:
             served.session.check_runtime_params(runtime_params)
     except (ValueError, RuntimeParamsError) as exc:
-        return _problem("params", ["query", "params"], str(exc))
+        return _problem("params", ["query", "params"], _public(served, str(exc)))
     try:
         snap = project_snapshot(
             served.metadata, served.env, served.conf_source, runtime_params
         )
     except Exception as exc:
-        message = redact(str(exc))
-        logger.error("Snapshot failed: %s", message)
+        logger.error("Snapshot failed: %s", redact(str(exc)))
+        message = _public(served, str(exc))
         failure = SnapshotFailure(
             status="failure",
             error=ErrorDetail(type=type(exc).__qualname__, message=message),
@@ -331,16 +340,21 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
     return SafeJSONResponse(success.model_dump(mode="json"))
 
 
-def redact(text: str) -> str:
-    """Hide the user and password of URLs (``s3://key:secret@bucket``) in ``text``.
-
-    Args:
-        text: A message or traceback.
-
-    Returns:
-        The text with ``scheme://***@`` in place of URL credentials.
-    """
-    return _CREDENTIALS_IN_URL.sub(r"\g<scheme>***@", text)
+def _public(served: ServedProject, text: str) -> str:
+    """``text`` for a caller: credentials hidden (:func:`redact`), and the
+    project's folder, Python's and the home folder named instead of shown
+    (``<project>``, ``<python>``, ``~``). The server's log keeps them."""
+    text = redact(text)
+    folders = [
+        (str(served.metadata.project_path), "<project>"),
+        (sys.prefix, "<python>"),
+        (sys.base_prefix, "<python>"),
+        (str(Path.home()), "~"),
+    ]
+    for folder, name in folders:
+        if len(folder) > 1:
+            text = text.replace(folder, name)
+    return text
 
 
 def _by_pipeline(served: ServedProject, field: str) -> dict[str, list[str]]:

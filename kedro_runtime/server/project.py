@@ -19,7 +19,7 @@ from kedro.framework.startup import ProjectMetadata, bootstrap_project
 from kedro.io import CatalogProtocol, MemoryDataset
 from kedro.io.core import DatasetError, parse_dataset_definition
 from kedro.pipeline import Pipeline
-from kedro.runner import AbstractRunner
+from kedro.runner import AbstractRunner, ParallelRunner
 from kedro.utils import load_obj
 
 from kedro_runtime import (
@@ -44,8 +44,18 @@ RUNNER_ALLOWLIST_SETTING = "RUNNER_MODULE_ALLOWLIST"
 """The ``settings.py`` name of the extra modules a request may take a runner from."""
 
 
+PARALLEL_RUNNER_SETTING = "ALLOW_PARALLEL_RUNNER"
+"""The ``settings.py`` name that lets requests pick ``ParallelRunner`` (``True``)."""
+
+
 class RunnerNotAllowedError(KedroRuntimeError, ValueError):
     """A request named a runner the server does not run."""
+
+
+class ParallelRunnerNotAllowedError(RunnerNotAllowedError):
+    """A request picked ``ParallelRunner`` (or a subclass), which the server
+    does not run unless ``settings.ALLOW_PARALLEL_RUNNER`` is ``True``: answered
+    with 422."""
 
 
 @dataclass(frozen=True)
@@ -347,6 +357,8 @@ class ServedProject:
         Raises:
             RunnerNotAllowedError: If the module is not allowed or the object
                 is not a runner class.
+            ParallelRunnerNotAllowedError: If it is a ``ParallelRunner`` and
+                ``settings.ALLOW_PARALLEL_RUNNER`` is not ``True``.
         """
         name = name or "SequentialRunner"
         module, _, _ = name.rpartition(".")
@@ -377,6 +389,15 @@ class ServedProject:
             raise RunnerNotAllowedError(
                 f"'{name}' is not a runner: it must be a subclass of "
                 f"kedro.runner.AbstractRunner."
+            )
+        if issubclass(runner_class, ParallelRunner) and not settings.get(
+            PARALLEL_RUNNER_SETTING, False
+        ):
+            raise ParallelRunnerNotAllowedError(
+                f"This server does not run '{name}': ParallelRunner starts a pool "
+                f"of processes per request and needs picklable data and "
+                f"datasets. Use SequentialRunner or ThreadRunner, or set "
+                f"{PARALLEL_RUNNER_SETTING} = True in the project's settings.py."
             )
         runner: AbstractRunner = runner_class(is_async=is_async)
         return runner

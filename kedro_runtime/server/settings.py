@@ -42,6 +42,9 @@ API_KEY_ENV = "KEDRO_RUNTIME_SERVER_API_KEY"
 DEPRECATED_API_KEY_ENV = "KEDRO_RUNTIME_API_KEY"
 """The former name of :data:`API_KEY_ENV`, still read (with a warning) when the
 new one is not set."""
+ALLOWED_HOSTS_ENV = "KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS"
+"""Comma-separated ``Host`` header values the server answers (default: any);
+``*.example.com`` allows subdomains. Others get 400 (DNS rebinding)."""
 MAX_JSON_DEPTH_ENV = "KEDRO_RUNTIME_SERVER_MAX_JSON_DEPTH"
 """How deep arrays and objects may nest in a request body."""
 MAX_TABLE_CELLS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_CELLS"
@@ -153,6 +156,7 @@ ENV_VARIABLES = (
     MAX_REQUEST_BYTES_ENV,
     REQUEST_TIMEOUT_ENV,
     PRELOAD_ENV,
+    ALLOWED_HOSTS_ENV,
 )
 """What ``kedro server start`` sets for its workers (the API key is never set by
 the command: it comes from the environment the command runs in)."""
@@ -178,6 +182,7 @@ class ServerSettings:
         request_timeout: Seconds a client has to send its request body once
             its headers are in; a slower one gets 408 and is disconnected.
         limits: The work one request may ask for (see :class:`RequestLimits`).
+        allowed_hosts: The ``Host`` header values answered, or ``None`` for any.
     """
 
     project_path: Path
@@ -189,6 +194,7 @@ class ServerSettings:
     preload: bool = True
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     limits: RequestLimits = RequestLimits()
+    allowed_hosts: tuple[str, ...] | None = None
 
     @classmethod
     def resolve(
@@ -202,6 +208,7 @@ class ServerSettings:
         environ: Mapping[str, str] | None = None,
         preload: bool | None = None,
         request_timeout: float | None = None,
+        allowed_hosts: Sequence[str] | None = None,
     ) -> ServerSettings:
         """Settings from the arguments given, the environment for the rest.
 
@@ -222,6 +229,8 @@ class ServerSettings:
                 ``false`` for no), then ``True``.
             request_timeout: Default ``$KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT``,
                 then 60 seconds.
+            allowed_hosts: Default ``$KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS``
+                (comma-separated), then any host.
 
         Returns:
             The resolved settings.
@@ -251,7 +260,25 @@ class ServerSettings:
             preload=_preload(preload, environ),
             request_timeout=_request_timeout(request_timeout, environ),
             limits=RequestLimits.from_environ(environ),
+            allowed_hosts=_allowed_hosts(allowed_hosts, environ),
         )
+
+
+def _allowed_hosts(
+    given: Sequence[str] | None, environ: Mapping[str, str]
+) -> tuple[str, ...] | None:
+    if given is None and environ.get(ALLOWED_HOSTS_ENV, "").strip():
+        given = environ[ALLOWED_HOSTS_ENV].split(",")
+    if given is None:
+        return None
+    hosts = tuple(dict.fromkeys(h.strip() for h in given if h.strip()))
+    if not hosts:
+        raise ServerSettingsError(
+            f"No allowed host ({ALLOWED_HOSTS_ENV}, --allowed-hosts): name at "
+            f"least one, e.g. 'api.example.com,localhost', or leave it out to "
+            f"answer any Host header."
+        )
+    return hosts
 
 
 def _or_variable(
