@@ -21,6 +21,7 @@ from .errors import (
     SettingsTypeError,
     SharedFileError,
     UnreadRuntimeParamsError,
+    UntrustedLoadVersionsError,
     UntrustedParamsError,
     UntrustedParamsTypeError,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "SettingsTypeError",
     "SharedFileError",
     "UnreadRuntimeParamsError",
+    "UntrustedLoadVersionsError",
     "UntrustedParamsError",
     "UntrustedParamsTypeError",
     "as_dataset",

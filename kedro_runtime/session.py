@@ -330,7 +330,11 @@ class KedroSession(BuiltSession):
             catalog=project.catalog,
             load_versions=request.load_versions,
         )
-        resolve.check_load_versions(project, request.load_versions)
+        resolve.check_load_versions(
+            project,
+            request.load_versions,
+            untrusted=self.options.untrusted_runtime_params,
+        )
         # Warm what the filtered pipeline reads, not only what this run reads:
         # the key is the filter's, and later runs with it may inject less.
         self._pipelines.warm_base(project.catalog, request.pipeline_key, filtered)

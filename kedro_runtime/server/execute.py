@@ -27,6 +27,7 @@ from kedro_runtime import (
     RuntimeDataError,
     RuntimeParamsError,
     SharedFileError,
+    UntrustedLoadVersionsError,
     generate_run_id,
     is_param,
     parse_params,
@@ -193,6 +194,8 @@ def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
         result = served.session.run(request=run_request(served, body, data, run_id))
     except ParallelRunnerNotAllowedError as exc:
         raise _Refused("runner", ["body", "runner"], str(exc)) from exc
+    except UntrustedLoadVersionsError as exc:
+        raise _Refused("load_versions", ["body", "load_versions"], str(exc)) from exc
     except RuntimeDataError as exc:
         raise _Refused("runtime_data", ["body", "runtime_data"], str(exc)) from exc
     except RuntimeParamsError as exc:
