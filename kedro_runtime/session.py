@@ -80,6 +80,7 @@ class KedroSession(BuiltSession):
         preload: bool | list[str] | None = None,
         node_cache: bool | None = None,
         node_cache_max_bytes: int | None = None,
+        shared_files_across_processes: bool | None = None,
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -103,6 +104,8 @@ class KedroSession(BuiltSession):
             preload: Shortcut: sets this field of ``options``.
             node_cache: Shortcut: sets this field of ``options``.
             node_cache_max_bytes: Shortcut: sets this field of ``options``.
+            shared_files_across_processes: Shortcut: sets this field of
+                ``options``.
 
         Returns:
             A new session.
@@ -129,6 +132,7 @@ class KedroSession(BuiltSession):
             preload=preload,
             node_cache=node_cache,
             node_cache_max_bytes=node_cache_max_bytes,
+            shared_files_across_processes=shared_files_across_processes,
         )
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
