@@ -88,6 +88,10 @@ class UntrustedLoadVersionsError(KedroRuntimeError, KedroSessionError, ValueErro
     """
 
 
+class RunTimeoutError(KedroRuntimeError, TimeoutError):
+    """A run took longer than its ``timeout``: stopped before its next node."""
+
+
 class PreloadError(KedroRuntimeError, KedroSessionError, ValueError):
     """A dataset asked to be preloaded cannot be: not a read-only catalog input."""
 

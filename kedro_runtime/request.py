@@ -26,6 +26,7 @@ from kedro import KedroDeprecationWarning
 from kedro.framework.session.abstract_session import KedroSessionError
 from kedro.runner import AbstractRunner
 
+from .deadline import check_timeout
 from .errors import (
     RunIdError,
     RunIdTypeError,
@@ -108,6 +109,7 @@ class RunRequest:
     run_id: str | None = None
     node_cache: bool | None = None
     load_outputs: Iterable[str] | None = None
+    timeout: float | None = None
 
     def __post_init__(self) -> None:
         """Check every field (in the order ``run`` always checked them) and
@@ -124,6 +126,7 @@ class RunRequest:
             raise TypeError(
                 f"`node_cache` must be True, False or None, got {self.node_cache!r}."
             )
+        self._set("timeout", check_timeout(self.timeout))
         if self.run_id is not None:
             try:
                 check_run_id(self.run_id)

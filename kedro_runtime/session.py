@@ -187,6 +187,7 @@ class KedroSession(BuiltSession):
         run_id: str | None = None,
         node_cache: bool | None = None,
         load_outputs: Iterable[str] | None = None,
+        timeout: float | None = None,
         request: RunRequest | None = None,
     ) -> dict[str, Any]:
         """Run a pipeline; may be called any number of times, from many threads.
@@ -219,6 +220,9 @@ class KedroSession(BuiltSession):
                 overwrite a file output between the run and the read. A name
                 that is not an output of the run is not in the result, as
                 without it. Services that send outputs back use it.
+            timeout: Seconds the run may take: past them, it is stopped before
+                its next node with ``RunTimeoutError`` (a running node is not
+                interrupted); ``None``: no deadline.
             request: A whole run made beforehand (a service's), given alone.
 
         Returns:
@@ -263,6 +267,8 @@ class KedroSession(BuiltSession):
             ValueError: If a pipeline name is not registered, or a filter
                 leaves no node.
             DatasetNotFoundError: If ``load_versions`` names no dataset.
+            RunTimeoutError: If the run took longer than ``request.timeout``
+                (stopped before a node, after ``on_pipeline_error``).
             Exception: Whatever a node raised, after ``on_pipeline_error``.
         """
         with logmode.run_scope(self._run_logging, list(request.pipelines)) as summary:
@@ -271,7 +277,10 @@ class KedroSession(BuiltSession):
             summary.started(run_id, hook_args["pipeline"])
             catalog, pipe = hook_args["catalog"], hook_args["pipeline"]
             plan = partial(file_plan, catalog, pipe, request.runtime_data)
-            with self._files.claim(run_id, plan):
+            with (
+                self._files.claim(run_id, plan),
+                self._deadlines.running(run_id, request.timeout),
+            ):
                 result = self._hooked_run(request, run_id, hook_args)
                 return _load_outputs(result, request.load_outputs or ())
 

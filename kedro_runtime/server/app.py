@@ -98,6 +98,7 @@ def create_app(
     preload: bool | None = None,
     request_timeout: float | None = None,
     allowed_hosts: Sequence[str] | None = None,
+    run_timeout: float | None = None,
 ) -> FastAPI:
     """Create the FastAPI app that serves a Kedro project from one warm session.
 
@@ -134,6 +135,9 @@ def create_app(
             ``["api.example.com", "*.internal"]``; others get 400, which stops
             DNS rebinding (``$KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS``,
             comma-separated; default any host).
+        run_timeout: Seconds a run may take: past them it is stopped before its
+            next node and the request gets 504; a request's ``timeout`` may ask
+            for less (``$KEDRO_RUNTIME_SERVER_RUN_TIMEOUT``; default none).
 
     Returns:
         The app.
@@ -148,6 +152,7 @@ def create_app(
         preload=preload,
         request_timeout=request_timeout,
         allowed_hosts=allowed_hosts,
+        run_timeout=run_timeout,
     )
     app = KedroRuntimeApp(
         title="Kedro project server (kedro-runtime)",
@@ -192,6 +197,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         pipelines=settings.pipelines,
         preload=settings.preload,
         limits=settings.limits,
+        run_timeout=settings.run_timeout,
     )
     app.state.served = served
     try:

@@ -25,6 +25,7 @@ from kedro_runtime import (
     KedroRuntimeError,
     RunRequest,
     RuntimeDataError,
+    RunTimeoutError,
     RuntimeParamsError,
     SharedFileError,
     UntrustedLoadVersionsError,
@@ -50,6 +51,7 @@ from .project import (
     ServedProject,
 )
 from .redact import redact
+from .settings import RUN_TIMEOUT_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +146,8 @@ def execute_run(served: ServedProject, body: RunBody) -> Response:
     except SharedFileError as exc:
         message = _public(served, str(exc))
         return _problem("shared_files", ["body"], message, status_code=409)
+    except RunTimeoutError as exc:
+        return _failure(served, run_id, started, exc, status_code=504)
     except Exception as exc:
         return _failure(served, run_id, started, exc)
     duration = round((time.perf_counter() - started) * 1000, 2)
@@ -268,11 +272,33 @@ def run_request(
         runtime_params=body.params,
         run_id=run_id,
         load_outputs=body.outputs,
+        timeout=_timeout(served, body.timeout),
     )
 
 
+def _timeout(served: ServedProject, asked: float | None) -> float | None:
+    """The run's timeout: the request's, at most the server's.
+
+    Raises:
+        _Refused: If the request asks for more than the server allows.
+    """
+    limit = served.run_timeout
+    if asked is not None and limit is not None and asked > limit:
+        raise _Refused(
+            "timeout",
+            ["body", "timeout"],
+            f"`timeout` may be at most this server's run timeout, {limit:g} s "
+            f"(--run-timeout, {RUN_TIMEOUT_ENV}); got {asked:g}.",
+        )
+    return asked if asked is not None else limit
+
+
 def _failure(
-    served: ServedProject, run_id: str, started: float, exc: Exception
+    served: ServedProject,
+    run_id: str,
+    started: float,
+    exc: Exception,
+    status_code: int = 200,
 ) -> SafeJSONResponse:
     duration = round((time.perf_counter() - started) * 1000, 2)
     logger.error(
@@ -288,7 +314,7 @@ def _failure(
         duration_ms=duration,
         error=ErrorDetail(type=_error_type(exc), message=message),
     )
-    return SafeJSONResponse(body.model_dump())
+    return SafeJSONResponse(body.model_dump(), status_code=status_code)
 
 
 def _error_type(exc: Exception) -> str:

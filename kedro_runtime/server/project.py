@@ -202,6 +202,7 @@ class ServedProject:
         pipelines: Served pipeline name to its description.
         kinds: Dataset name to how its request data is decoded.
         limits: The limits request data is decoded within.
+        run_timeout: Seconds a run may take, or ``None`` for no deadline.
     """
 
     def __init__(
@@ -213,6 +214,7 @@ class ServedProject:
         pipelines: Mapping[str, PipelineInfo],
         kinds: Mapping[str, DataKind],
         limits: RequestLimits | None = None,
+        run_timeout: float | None = None,
     ) -> None:
         """Hold a started project; use :meth:`start` to make one.
 
@@ -225,6 +227,7 @@ class ServedProject:
             kinds: Dataset name to how its request data is decoded.
             limits: The limits request data is decoded within (default:
                 :class:`RequestLimits`' defaults).
+            run_timeout: Seconds a run may take, or ``None`` for no deadline.
         """
         self.session = session
         self.metadata = metadata
@@ -233,6 +236,7 @@ class ServedProject:
         self.pipelines = dict(pipelines)
         self.kinds = dict(kinds)
         self.limits = limits or RequestLimits()
+        self.run_timeout = run_timeout
 
     @classmethod
     def start(
@@ -244,6 +248,7 @@ class ServedProject:
         pipelines: Sequence[str] | None = None,
         preload: bool = True,
         limits: RequestLimits | None = None,
+        run_timeout: float | None = None,
     ) -> ServedProject:
         """Bootstrap the project, create its session and warm every served pipeline.
 
@@ -258,6 +263,7 @@ class ServedProject:
                 that preset's default, because a server warms up before it
                 takes requests (``--no-preload`` turns it off).
             limits: The limits request data is decoded within.
+            run_timeout: Seconds a run may take, or ``None`` for no deadline.
 
         Returns:
             The started project.
@@ -292,7 +298,9 @@ class ServedProject:
             metadata.package_name,
             session.session_id,
         )
-        return cls(session, metadata, env, conf_source, infos, kinds, limits)
+        return cls(
+            session, metadata, env, conf_source, infos, kinds, limits, run_timeout
+        )
 
     def close(self) -> None:
         """Close the session."""

@@ -13,6 +13,7 @@ starts with ``KEDRO_RUNTIME_SERVER_``.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -42,6 +43,8 @@ API_KEY_ENV = "KEDRO_RUNTIME_SERVER_API_KEY"
 DEPRECATED_API_KEY_ENV = "KEDRO_RUNTIME_API_KEY"
 """The former name of :data:`API_KEY_ENV`, still read (with a warning) when the
 new one is not set."""
+RUN_TIMEOUT_ENV = "KEDRO_RUNTIME_SERVER_RUN_TIMEOUT"
+"""Seconds a run may take (a request may ask for less); unset for no deadline."""
 ALLOWED_HOSTS_ENV = "KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS"
 """Comma-separated ``Host`` header values the server answers (default: any);
 ``*.example.com`` allows subdomains. Others get 400 (DNS rebinding)."""
@@ -157,6 +160,7 @@ ENV_VARIABLES = (
     REQUEST_TIMEOUT_ENV,
     PRELOAD_ENV,
     ALLOWED_HOSTS_ENV,
+    RUN_TIMEOUT_ENV,
 )
 """What ``kedro server start`` sets for its workers (the API key is never set by
 the command: it comes from the environment the command runs in)."""
@@ -183,6 +187,8 @@ class ServerSettings:
             its headers are in; a slower one gets 408 and is disconnected.
         limits: The work one request may ask for (see :class:`RequestLimits`).
         allowed_hosts: The ``Host`` header values answered, or ``None`` for any.
+        run_timeout: Seconds a run may take, or ``None`` for no deadline; a
+            request may ask for less.
     """
 
     project_path: Path
@@ -195,6 +201,7 @@ class ServerSettings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     limits: RequestLimits = RequestLimits()
     allowed_hosts: tuple[str, ...] | None = None
+    run_timeout: float | None = None
 
     @classmethod
     def resolve(
@@ -209,6 +216,7 @@ class ServerSettings:
         preload: bool | None = None,
         request_timeout: float | None = None,
         allowed_hosts: Sequence[str] | None = None,
+        run_timeout: float | None = None,
     ) -> ServerSettings:
         """Settings from the arguments given, the environment for the rest.
 
@@ -231,6 +239,8 @@ class ServerSettings:
                 then 60 seconds.
             allowed_hosts: Default ``$KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS``
                 (comma-separated), then any host.
+            run_timeout: Default ``$KEDRO_RUNTIME_SERVER_RUN_TIMEOUT``, then no
+                deadline.
 
         Returns:
             The resolved settings.
@@ -261,7 +271,26 @@ class ServerSettings:
             request_timeout=_request_timeout(request_timeout, environ),
             limits=RequestLimits.from_environ(environ),
             allowed_hosts=_allowed_hosts(allowed_hosts, environ),
+            run_timeout=_run_timeout(run_timeout, environ),
         )
+
+
+def _run_timeout(given: float | None, environ: Mapping[str, str]) -> float | None:
+    raw: float | str | None = (
+        given if given is not None else environ.get(RUN_TIMEOUT_ENV, "").strip()
+    )
+    if raw in (None, ""):
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ServerSettingsError(
+            f"The run timeout ({RUN_TIMEOUT_ENV}, --run-timeout) must be a "
+            f"positive number of seconds, got {raw!r}."
+        )
+    return seconds
 
 
 def _allowed_hosts(
