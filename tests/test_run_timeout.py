@@ -52,21 +52,38 @@ def project(tmp_path: Path) -> Path:
 def test_the_server_answers_504_and_stays_healthy(project: Path) -> None:
     app = create_app(project, api_key="")
     with TestClient(app) as client:
-        response = client.post("/run", json={"timeout": PAST, "outputs": ["headline"]})
+        response = client.post(
+            "/run", json={"outputs": ["headline"]}, headers={"X-Run-Timeout": "1e-9"}
+        )
         assert response.status_code == 504, response.text
         assert response.json()["error"]["type"] == "RunTimeoutError"
         assert client.get("/health").json()["status"] == "healthy"
         answer = client.post("/run", json={"outputs": ["headline"]}).json()
         assert answer["status"] == "success"
+        for bad in ("0", "soon", "nan", "inf"):
+            response = client.post("/run", json={}, headers={"X-Run-Timeout": bad})
+            assert response.status_code == 422, bad
+        # Without a run timeout, the schema does not mention one.
+        assert (
+            "504"
+            not in client.get("/openapi.json").json()["paths"]["/run"]["post"][
+                "responses"
+            ]
+        )
 
 
 def test_the_servers_run_timeout_bounds_every_request(project: Path) -> None:
     app = create_app(project, api_key="", run_timeout=PAST)
     with TestClient(app) as client:
         assert client.post("/run", json={}).status_code == 504
-        response = client.post("/run", json={"timeout": 10})
+        response = client.post("/run", json={}, headers={"X-Run-Timeout": "10"})
         assert response.status_code == 422, response.text
-        assert RUN_TIMEOUT_ENV in response.json()["detail"][0]["msg"]
+        (error,) = response.json()["detail"]
+        assert error["loc"] == ["header", "X-Run-Timeout"]
+        assert RUN_TIMEOUT_ENV in error["msg"]
+        operation = client.get("/openapi.json").json()["paths"]["/run"]["post"]
+        assert "504" in operation["responses"]
+        assert [p["name"] for p in operation["parameters"]] == ["X-Run-Timeout"]
 
 
 def test_the_run_timeout_is_a_setting(project: Path) -> None:

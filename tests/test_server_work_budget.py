@@ -52,13 +52,23 @@ def _nested(depth: int) -> dict[str, Any]:
     [
         ({"params": {"top_n": 2, "tiers": list(range(10_001))}}, MAX_PARAMS_LEAVES_ENV),
         ({"params": {f"k{i}": i for i in range(10_001)}}, MAX_PARAMS_LEAVES_ENV),
+        ({"params": {f"k{i}": {} for i in range(10_001)}}, MAX_PARAMS_LEAVES_ENV),
         ({"params": _nested(40)}, MAX_PARAMS_DEPTH_ENV),
         ({"params": _nested(450)}, MAX_PARAMS_DEPTH_ENV),
         ({"params": {".".join(["k"] * 40): 1}}, MAX_PARAMS_DEPTH_ENV),
         ({"runtime_data": {f"d{i}": 1 for i in range(1_001)}}, MAX_RUNTIME_DATA_ENV),
         ({"outputs": [f"d{i}" for i in range(1_001)]}, MAX_OUTPUTS_ENV),
     ],
-    ids=["long-list", "many-keys", "deep", "very-deep", "dotted", "data", "outputs"],
+    ids=[
+        "long-list",
+        "many-keys",
+        "empty-mappings",
+        "deep",
+        "very-deep",
+        "dotted",
+        "data",
+        "outputs",
+    ],
 )
 def test_a_request_over_a_limit_is_refused_naming_it(
     client: TestClient, body: dict[str, Any], variable: str

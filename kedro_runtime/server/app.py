@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from kedro import __version__ as kedro_version
@@ -30,6 +30,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from .. import __version__ as kedro_runtime_version
 from .body import IncrementalJSONRoute
 from .execute import (
+    RUN_TIMEOUT_HEADER,
     SafeJSONResponse,
     execute_run,
     execute_snapshot,
@@ -50,6 +51,7 @@ from .openapi import (
     describe_api_key,
     describe_pipelines,
     describe_refusals,
+    describe_run_timeout,
 )
 from .project import ServedProject
 from .settings import ServerSettings
@@ -82,6 +84,8 @@ class KedroRuntimeApp(FastAPI):
         describe_refusals(schema)
         if settings.api_key:
             describe_api_key(schema)
+        if settings.run_timeout is not None:
+            describe_run_timeout(schema, settings.run_timeout)
         if served is not None:
             describe_pipelines(schema, served)
         self.state.openapi_served = served
@@ -264,7 +268,7 @@ def _add_routes(app: FastAPI) -> None:
             503: NOT_STARTED,
         },
     )
-    def run(body: RunBody) -> Response:
+    def run(body: RunBody, request: Request) -> Response:
         """Run pipelines on the warm session, with the request's data and parameters.
 
         Answers `success` with the outputs asked for, or `failure` (still 200,
@@ -278,7 +282,7 @@ def _add_routes(app: FastAPI) -> None:
         served = served_project(app)
         if served is None:
             return _not_started()
-        return execute_run(served, body)
+        return execute_run(served, body, request.headers.get(RUN_TIMEOUT_HEADER))
 
     @app.get(
         "/snapshot",

@@ -7,9 +7,11 @@ body into the :class:`kedro_runtime.RunRequest` the session runs as it is.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import logging
+import math
 import sys
 import time
 import traceback
@@ -123,12 +125,19 @@ class _Refused(KedroRuntimeError):
         self.loc = loc
 
 
-def execute_run(served: ServedProject, body: RunBody) -> Response:
+RUN_TIMEOUT_HEADER = "X-Run-Timeout"
+"""The request header that asks for a run timeout (seconds), at most the server's."""
+
+
+def execute_run(
+    served: ServedProject, body: RunBody, timeout: str | None = None
+) -> Response:
     """Answer ``POST /run``: run the request on the warm session.
 
     Args:
         served: The started project.
         body: The request.
+        timeout: The request's ``X-Run-Timeout`` header, if any.
 
     Returns:
         ``success`` with the outputs asked for; ``failure`` (still 200, as
@@ -138,7 +147,7 @@ def execute_run(served: ServedProject, body: RunBody) -> Response:
     run_id = generate_run_id()
     started = time.perf_counter()
     try:
-        encoded = _run_and_encode(served, body, run_id)
+        encoded = _run_and_encode(served, body, run_id, _timeout(served, timeout))
     except _Refused as refused:
         return _problem(refused.kind, refused.loc, _public(served, str(refused)))
     except RequestLimitError as exc:
@@ -158,13 +167,16 @@ def execute_run(served: ServedProject, body: RunBody) -> Response:
     return Response(content, media_type="application/json")
 
 
-def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
+def _run_and_encode(
+    served: ServedProject, body: RunBody, run_id: str, timeout: float | None
+) -> str:
     """Run the request; the JSON text of the outputs it asks for.
 
     Args:
         served: The started project.
         body: The request.
         run_id: The id of this run.
+        timeout: The run's timeout, if any.
 
     Returns:
         The JSON text of ``{output name: value}``.
@@ -195,7 +207,10 @@ def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
             "runtime_data", ["body", "runtime_data", exc.name], str(exc)
         ) from exc
     try:
-        result = served.session.run(request=run_request(served, body, data, run_id))
+        request = run_request(served, body, data, run_id)
+        if timeout is not None:
+            request = dataclasses.replace(request, timeout=timeout)
+        result = served.session.run(request=request)
     except ParallelRunnerNotAllowedError as exc:
         raise _Refused("runner", ["body", "runner"], str(exc)) from exc
     except UntrustedLoadVersionsError as exc:
@@ -272,25 +287,33 @@ def run_request(
         runtime_params=body.params,
         run_id=run_id,
         load_outputs=body.outputs,
-        timeout=_timeout(served, body.timeout),
+        timeout=served.run_timeout,
     )
 
 
-def _timeout(served: ServedProject, asked: float | None) -> float | None:
-    """The run's timeout: the request's, at most the server's.
+def _timeout(served: ServedProject, header: str | None) -> float | None:
+    """The run's timeout: the request's ``X-Run-Timeout``, at most the server's.
 
     Raises:
-        _Refused: If the request asks for more than the server allows.
+        _Refused: If the header is not a positive number, or asks for more
+            than the server's run timeout.
     """
     limit = served.run_timeout
-    if asked is not None and limit is not None and asked > limit:
+    if header is None:
+        return limit
+    try:
+        asked = float(header)
+    except ValueError:
+        asked = math.nan
+    if not (0 < asked < math.inf) or (limit is not None and asked > limit):
+        bound = "" if limit is None else f" of at most {limit:g}"
         raise _Refused(
             "timeout",
-            ["body", "timeout"],
-            f"`timeout` may be at most this server's run timeout, {limit:g} s "
-            f"(--run-timeout, {RUN_TIMEOUT_ENV}); got {asked:g}.",
+            ["header", RUN_TIMEOUT_HEADER],
+            f"{RUN_TIMEOUT_HEADER} must be a positive number of seconds{bound} "
+            f"(the server's run timeout: --run-timeout, {RUN_TIMEOUT_ENV}).",
         )
-    return asked if asked is not None else limit
+    return asked
 
 
 def _failure(
@@ -378,8 +401,11 @@ def _public(served: ServedProject, text: str) -> str:
         (str(served.metadata.project_path), "<project>"),
         (sys.prefix, "<python>"),
         (sys.base_prefix, "<python>"),
-        (str(Path.home()), "~"),
     ]
+    try:
+        folders.append((str(Path.home()), "~"))
+    except (KeyError, RuntimeError):  # no home folder: nothing to hide
+        pass
     for folder, name in folders:
         if len(folder) > 1:
             text = text.replace(folder, name)

@@ -81,8 +81,12 @@ def check_request(body: RunBody, limits: RequestLimits) -> None:
 
 
 def _check_params(params: Mapping[str, Any], limits: RequestLimits) -> None:
-    """Count the values of ``params`` and its depth, without recursion."""
-    leaves = 0
+    """Count the values of ``params`` and its depth, without recursion.
+
+    Every key and every list item counts as a value, a mapping or list too, so
+    that many empty mappings count as much as many numbers.
+    """
+    values = 0
     stack: list[tuple[Any, int]] = [(params, 0)]
     while stack:
         value, depth = stack.pop()
@@ -94,18 +98,20 @@ def _check_params(params: Mapping[str, Any], limits: RequestLimits) -> None:
                 f"flatter parameters.",
             )
         if isinstance(value, Mapping):
-            stack.extend(
+            children = [
                 (child, depth + len(str(key).split(".")))
                 for key, child in value.items()
-            )
+            ]
         elif isinstance(value, list):
-            stack.extend((child, depth + 1) for child in value)
+            children = [(child, depth + 1) for child in value]
         else:
-            leaves += 1
-            if leaves > limits.max_params_leaves:
-                raise RequestLimitError(
-                    "params",
-                    f"`params` hold more than {limits.max_params_leaves:,} values "
-                    f"(each list item counts) ({MAX_PARAMS_LEAVES_ENV}). Send data "
-                    f"in `runtime_data` instead.",
-                )
+            continue
+        values += len(children)
+        if values > limits.max_params_leaves:
+            raise RequestLimitError(
+                "params",
+                f"`params` hold more than {limits.max_params_leaves:,} values "
+                f"(each key and list item counts) ({MAX_PARAMS_LEAVES_ENV}). Send "
+                f"data in `runtime_data` instead.",
+            )
+        stack.extend(children)

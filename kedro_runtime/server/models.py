@@ -93,15 +93,6 @@ class RunBody(BaseModel):
             "dataset takes the JSON value as it is."
         ),
     )
-    timeout: float | None = Field(
-        default=None,
-        gt=0,
-        allow_inf_nan=False,
-        description=(
-            "Seconds this run may take, at most the server's `--run-timeout`: "
-            "past them it is stopped before its next node (504)."
-        ),
-    )
     outputs: list[str] | None = Field(
         default=None,
         description=(

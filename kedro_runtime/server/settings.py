@@ -90,7 +90,7 @@ class RequestLimits:
         max_table_cells: The most cells (rows x columns) of one table decoded
             from ``runtime_data`` (2,000,000).
         max_table_columns: The most distinct columns of one such table (1,000).
-        max_params_leaves: The most values ``params`` may hold, each list
+        max_params_leaves: The most values ``params`` may hold, each key and list
             item counted (10,000).
         max_params_depth: How deep ``params`` may nest, each part of a dotted
             key counted (32).
