@@ -192,16 +192,17 @@ class RunLayer:
         self,
         project: Project,
         pipe: Pipeline,
-        run_id: str,
+        version: str,
         load_versions: Mapping[str, str] | None,
         only_missing_outputs: bool,
     ) -> DataCatalog:
-        """The run's catalog: this layer over the base, saving as ``run_id``.
+        """The run's catalog: this layer over the base, saving as ``version``.
 
         Args:
             project: The built project.
             pipe: The pipeline the run runs.
-            run_id: The run's id, the save version of its outputs.
+            version: The save version of the run's outputs (see
+                :func:`kedro_runtime.run_id.save_version`).
             load_versions: The run's ``load_versions``.
             only_missing_outputs: The run's flag (outputs then keep the
                 versions they have).
@@ -210,13 +211,13 @@ class RunLayer:
             The catalog the runner gets.
         """
         versions = (
-            {} if only_missing_outputs else dict.fromkeys(pipe.all_outputs(), run_id)
+            {} if only_missing_outputs else dict.fromkeys(pipe.all_outputs(), version)
         )
         versions.update(load_versions or {})
         return override_catalog(
             project.catalog,
             self.overrides,
-            save_version=run_id,
+            save_version=version,
             load_versions=versions,
             catalog_class=self.catalog_class,
             lazy_overrides=self.lazy,

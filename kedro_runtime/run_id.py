@@ -43,8 +43,37 @@ def generate_run_id() -> str:
     Returns:
         The run id.
     """
+    return f"{_timestamp()}-{secrets.token_hex(_RANDOM_BYTES)}"
+
+
+def _timestamp() -> str:
+    """Now, as Kedro's save-version timestamp (UTC, milliseconds)."""
     now = datetime.now(tz=timezone.utc).strftime(VERSION_FORMAT)
-    return f"{now[:-4]}{now[-1:]}-{secrets.token_hex(_RANDOM_BYTES)}"
+    return f"{now[:-4]}{now[-1:]}"
+
+
+def save_version(run_id: str) -> str:
+    """The save version of a run: its id, kept in Kedro's time order.
+
+    Kedro loads as "latest" the version whose name sorts last. A run id that
+    starts with Kedro's timestamp of a moment not later than now (every
+    generated id, a session's id) is its own save version. Any other id, such
+    as ``"nightly"``, gets the current timestamp in front
+    (``2026-11-25T18.40.00.123Z-nightly``), so that it never sorts after the
+    versions of runs that start later.
+
+    Args:
+        run_id: A checked run id.
+
+    Returns:
+        The version the run saves its versioned outputs under.
+    """
+    now = _timestamp()
+    stamp = run_id[: len(now)]
+    if _KEDRO_TIMESTAMP.match(stamp) and run_id[len(now) : len(now) + 1] in ("", "-"):
+        if stamp <= now:
+            return run_id
+    return f"{now}-{run_id}"
 
 
 def unique_session_id(session_id: str) -> str:
@@ -97,16 +126,18 @@ Kedro itself: a version that exists on disk is never overwritten."""
 class RunIds:
     """The run ids one session has used: gives each run its own.
 
-    Thread-safe. The first run without a ``run_id`` gets the session's id, as
-    in Kedro, if :func:`unique_session_id` made it; later ones a generated id.
+    Thread-safe. The session's first run gets the session's id, as in Kedro,
+    if :func:`unique_session_id` made it and the run gives no ``run_id``; every
+    other run without one gets a generated id (a session id is as old as the
+    session: given to a run after another, it would sort before it).
     """
 
     def __init__(self, first_run_id: str | None) -> None:
         """Remember no run id yet.
 
         Args:
-            first_run_id: The id the first run without a ``run_id`` takes
-                (the session id made by :func:`unique_session_id`), or
+            first_run_id: The id the session's first run takes if it gives
+                none (the session id made by :func:`unique_session_id`), or
                 ``None`` to generate it too.
         """
         self._first = first_run_id
@@ -131,11 +162,9 @@ class RunIds:
             RunIdError: If ``run_id`` is one of the latest ids used.
         """
         with self._lock:
+            first, self._first = self._first, None
             if run_id is None:
-                first, self._first = self._first, None
-                # A caller may have passed the session id as an explicit run id.
-                run_id = first if first and first not in self._used else None
-                run_id = run_id or generate_run_id()
+                run_id = first or generate_run_id()
             if run_id in self._used:
                 raise RunIdError(
                     f"run_id '{run_id}' was already used in this session: every run "

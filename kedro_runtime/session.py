@@ -34,6 +34,7 @@ from .request import (
     request_alone,
     runtime_params_alias,
 )
+from .run_id import save_version
 from .shared_files import file_plan
 
 logger = logging.getLogger(__name__)
@@ -369,7 +370,11 @@ class KedroSession(BuiltSession):
         # Reserved last: a run rejected for its input does not use up its id.
         run_id = self._run_ids.reserve(request.run_id)
         catalog = layer.catalog(
-            project, pipe, run_id, request.load_versions, request.only_missing_outputs
+            project,
+            pipe,
+            save_version(run_id),
+            request.load_versions,
+            request.only_missing_outputs,
         )
         record = request.hook_run_params(
             session_id=self.session_id,

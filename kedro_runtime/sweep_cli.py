@@ -16,10 +16,10 @@ own entry for the same dataset wins). Parameter names may be dotted
 
 from __future__ import annotations
 
-import csv
+import functools
 import itertools
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,23 @@ def commands() -> None:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="CSV file to write, one row per run.",
+    help="CSV file (or .parquet) to write, one row per point, as runs complete.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Keep the --output file's ok rows; run its failed and missing points.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Runs per Dask task (default: sized from measured run times).",
+)
+@click.option(
+    "--verbose-workers",
+    is_flag=True,
+    help="Show the workers' INFO line per run (default: warnings only).",
 )
 @click.option("--env", "-e", default=None, help="Kedro configuration environment.")
 @click.option("--pipeline", "-p", default=None, help="Pipeline to run.")
@@ -77,6 +93,9 @@ def sweep(
     scheduler: str | None,
     workers: int | None,
     output: Path | None,
+    resume: bool,
+    batch_size: int | None,
+    verbose_workers: bool,
     env: str | None,
     pipeline: str | None,
     conf_source: str | None,
@@ -84,8 +103,10 @@ def sweep(
 ) -> None:
     """Run the project once per point of a parameter grid, over Dask.
 
-    Each Dask worker keeps one warm kedro-runtime session. Exits with status 1,
-    naming the failed points, if any run failed.
+    Each Dask worker keeps one warm kedro-runtime session. Rows are appended to
+    --output as runs complete, and put in grid order at the end; --resume runs
+    only the points without an ok row. Exits with status 1, naming the failed
+    points, if any run failed.
 
     \b
     Example grid.yml:
@@ -94,40 +115,102 @@ def sweep(
         discount.rate: [0.0, 0.1]
     """
     try:
-        from .dask import run_many  # noqa: PLC0415
+        from .dask import iter_run_many  # noqa: PLC0415
+        from .dask._sweep_file import (  # noqa: PLC0415
+            FIXED,
+            ResumePlan,
+            RowWriter,
+            point_keys,
+        )
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise click.ClickException(
             "`kedro sweep` needs Dask (the `dask` extra). From the root of a "
             'kedro-runtime clone, install it with: pip install -e ".[dask]"'
         ) from exc
-    if scheduler and workers:
-        raise click.UsageError("give --scheduler or --workers, not both.")
+    _check_options(scheduler, workers, output, resume)
     points = read_grid(grid_file)
+    keys = point_keys(points)
+    plan = _plan(output, keys) if resume and output else ResumePlan()
     project_path = metadata.project_path
     requests = _requests(project_path, points, env, conf_source, pipeline)
+    columns = _columns(points, FIXED)
+    writer = RowWriter(output, columns, plan.kept, _values(points)) if output else None
+    run = functools.partial(
+        iter_run_many,
+        project_path,
+        requests,
+        env=env,
+        conf_source=conf_source,
+        progress=not no_progress,
+        batch_size=batch_size,
+        skip=plan.skip,
+        worker_logs="info" if verbose_workers else "warning",
+    )
     with _client(scheduler, workers) as client:
-        results = run_many(
-            project_path,
-            requests,
-            client=client,
-            env=env,
-            conf_source=conf_source,
-            progress=not no_progress,
-        )
-    rows = [_row(point, result) for point, result in zip(points, results, strict=True)]
-    if output:
-        _write_csv(output, rows)
-    failed = [
-        (i, p, r)
-        for i, (p, r) in enumerate(zip(points, results, strict=True))
-        if r.error
-    ]
-    click.echo(f"{len(results)} runs, {len(failed)} failed.")
+        done, failed = _write_results(run(client=client), points, keys, writer)
+    click.echo(f"{done} runs, {len(failed)} failed.")
     if failed:
         click.echo("Failed points:", err=True)
-        for index, point, result in failed:
-            click.echo(f"  {index}: {_describe(point)}: {result.error}", err=True)
+        for index, error in sorted(failed):
+            click.echo(f"  {index}: {_describe(points[index])}: {error}", err=True)
         sys.exit(1)
+
+
+def _write_results(
+    results: Iterable[Any],
+    points: list[dict[str, Any]],
+    keys: list[str],
+    writer: Any,
+) -> tuple[int, list[tuple[int, str]]]:
+    """Write each result's row as it arrives; the runs done and the failed ones.
+
+    The writer is closed however the loop ends; the rows are put in grid order
+    only when every result has arrived.
+    """
+    failed: list[tuple[int, str]] = []
+    done = 0
+    finished = False
+    try:
+        for result in results:
+            done += 1
+            if writer:
+                writer.write(_row(points[result.index], keys[result.index], result))
+            if result.error:
+                failed.append((result.index, str(result.error)))
+        finished = True
+    finally:
+        if writer:
+            writer.close(keys if finished else None)
+    return done, failed
+
+
+def _plan(output: Path, keys: list[str]) -> Any:
+    """Read the output file to resume, and say what the sweep keeps and runs."""
+    from .dask._sweep_file import plan_resume  # noqa: PLC0415
+
+    try:
+        plan = plan_resume(output, keys)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(plan.report())
+    return plan
+
+
+def _check_options(
+    scheduler: str | None, workers: int | None, output: Path | None, resume: bool
+) -> None:
+    if scheduler and workers:
+        raise click.UsageError("give --scheduler or --workers, not both.")
+    if resume and not output:
+        raise click.UsageError("--resume needs --output, the file to resume.")
+    if output and output.suffix.lower() in {".parquet", ".pq"}:
+        try:
+            import pyarrow  # noqa: F401, PLC0415
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise click.ClickException(
+                "A Parquet --output needs pyarrow: pip install pyarrow, or write "
+                "a .csv file."
+            ) from exc
 
 
 @contextmanager
@@ -248,10 +331,29 @@ def _requests(
     ]
 
 
-def _row(point: Mapping[str, Any], result: Any) -> dict[str, Any]:
+def _columns(points: list[dict[str, Any]], fixed: Sequence[str]) -> list[str]:
+    """The columns known before any run: parameters, data paths, ``fixed``."""
+    params = [k for point in points for k in point["params"]]
+    data = [f"data:{k}" for point in points for k in point["runtime_data"]]
+    return list(dict.fromkeys([*params, *data, *fixed]))
+
+
+def _values(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each point's parameter and data columns, as in its row."""
+    return [
+        {
+            **point["params"],
+            **{f"data:{k}": v for k, v in point["runtime_data"].items()},
+        }
+        for point in points
+    ]
+
+
+def _row(point: Mapping[str, Any], key: str, result: Any) -> dict[str, Any]:
     row: dict[str, Any] = dict(point["params"])
     row.update({f"data:{k}": v for k, v in point["runtime_data"].items()})
     row.update(
+        point=key,
         run_id=result.run_id,
         status="failed" if result.error else "ok",
         duration_s=round(result.duration, 6),
@@ -259,14 +361,6 @@ def _row(point: Mapping[str, Any], result: Any) -> dict[str, Any]:
     )
     row.update({k: v for k, v in result.outputs.items() if isinstance(v, SCALARS)})
     return row
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _describe(point: Mapping[str, Any]) -> str:

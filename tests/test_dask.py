@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -290,8 +292,15 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_its_runs_retried(
     marker = "(factor 5.08)"
     before = versions(project)
     with ThreadPoolExecutor(1) as pool:
+        # One request per task: the killed task held request 8 alone.
         sweep = pool.submit(
-            run_many, project, requests, client=client, env="sweep", progress=False
+            run_many,
+            project,
+            requests,
+            client=client,
+            env="sweep",
+            progress=False,
+            batch_size=1,
         )
         killed = _kill_worker_running(client, project, marker)
         results = sweep.result(timeout=600)
@@ -311,6 +320,137 @@ def test_a_worker_killed_mid_sweep_is_replaced_and_its_runs_retried(
     orphans = set(saved) - set(run_ids)
     assert orphans
     assert all(marker in saved[run_id] for run_id in orphans)
+
+
+def _kill_worker_running_batch_of(
+    client: Client, project: Path, index: int, before: dict[str, str]
+) -> str:
+    """Wait until request ``index``'s run saved its headline (a version not in
+    ``before``), then SIGKILL the worker running the batch that holds it."""
+    marker = f"(factor {6 + index / 100:.2f})"
+    deadline = time.monotonic() + 120
+    while not any(
+        marker in text for key, text in versions(project).items() if key not in before
+    ):
+        assert time.monotonic() < deadline, "the paused run never saved its headline"
+        time.sleep(0.05)
+    [address] = [
+        worker
+        for worker, keys in client.processing().items()
+        for key in keys
+        if str(key).startswith("kedro-runs-")
+        and int(str(key).split("-")[3]) <= index <= int(str(key).split("-")[4])
+    ]
+    pid = client.run(os.getpid, workers=[address])[address]
+    os.kill(pid, signal.SIGKILL)
+    return address
+
+
+def test_a_worker_killed_mid_batch_loses_no_result_and_doubles_none(
+    client: Client, project: Path, reference: Any
+) -> None:
+    """Requests 5 to 9 travel in one task; the worker dies while request 8
+    pauses, after 5, 6 and 7 are done. Their results never left the worker: the
+    whole batch runs again elsewhere, each request with a new run id."""
+    requests: list[dict[str, Any]] = [
+        {"runtime_params": {"factor": 6 + i / 100}} for i in range(20)
+    ]
+    requests[8]["runtime_params"]["pause"] = 2.0
+    before = versions(project)
+    with ThreadPoolExecutor(1) as pool:
+        sweep = pool.submit(
+            run_many,
+            project,
+            requests,
+            client=client,
+            env="sweep",
+            progress=False,
+            batch_size=5,
+        )
+        killed = _kill_worker_running_batch_of(client, project, 8, before)
+        results = sweep.result(timeout=600)
+    saved = {k: v for k, v in versions(project).items() if k not in before}
+    client.wait_for_workers(2, timeout=120)
+
+    assert [r.index for r in results] == list(range(20))
+    assert [r.error for r in results] == [None] * 20
+    assert [r.outputs for r in results] == reference(requests)
+    assert {results[i].worker for i in range(5, 10)} != {killed}
+    run_ids = [r.run_id for r in results]
+    assert len(set(run_ids)) == 20
+    for result in results:
+        assert saved[result.run_id] == result.outputs["final_headline"]
+    # The dead attempt saved 5, 6, 7 and 8's headlines under ids no result has.
+    orphans = set(saved) - set(run_ids)
+    assert len(orphans) == 4
+    assert sorted(saved[run_id] for run_id in orphans) == sorted(
+        results[i].outputs["final_headline"] for i in range(5, 9)
+    )
+
+
+def test_batches_are_sized_from_run_times(
+    client: Client, project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    requests = [{"runtime_params": {"factor": 1 + i / 100}} for i in range(120)]
+    with caplog.at_level(logging.INFO, logger="kedro_runtime.dask"):
+        results = run_many(
+            project, requests, client=client, env="sweep", progress=False
+        )
+    assert [r.error for r in results] == [None] * 120
+    [line] = [r.getMessage() for r in caplog.records if " runs in " in r.getMessage()]
+    runs, tasks = re.match(r"(\d+) runs in (\d+) tasks", line).groups()  # type: ignore[union-attr]
+    assert int(runs) == 120
+    # One request per task until run times are known, then batches (of about
+    # 0.3 s of runs: several requests each, even on a busy machine).
+    assert int(tasks) < 100
+
+    with pytest.raises(ValueError, match="`batch_size` must be 1 or more"):
+        run_many(".", [{}], client=UNREACHABLE, batch_size=0)
+    with pytest.raises(ValueError, match="`worker_logs` must be one of"):
+        run_many(".", [{}], client=UNREACHABLE, worker_logs="loud")
+
+
+def test_workers_per_run_lines_are_quiet_unless_asked_for(
+    project: Path, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers of a local cluster write to the caller's terminal (here with
+    Kedro's default logging, which shows ``INFO``)."""
+    monkeypatch.delenv("KEDRO_LOGGING_CONFIG", raising=False)
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as own_client,
+    ):
+        capfd.readouterr()
+        run_many(project, [{}], client=own_client, env="sweep", progress=False)
+        quiet = capfd.readouterr()
+        run_many(
+            project,
+            [{}, {"runtime_params": {"fail": True}}],
+            client=own_client,
+            env="sweep",
+            progress=False,
+            worker_logs="info",
+        )
+        verbose = capfd.readouterr()
+        run_many(
+            project,
+            [{"runtime_params": {"fail": True}}],
+            client=own_client,
+            env="sweep",
+            progress=False,
+        )
+        failing = capfd.readouterr()
+    # Rich wraps the workers' lines to the terminal's width.
+    quiet_text, verbose_text, failing_text = (
+        " ".join((c.out + c.err).split()) for c in (quiet, verbose, failing)
+    )
+    assert "succeeded in" not in quiet_text
+    assert "succeeded in" in verbose_text
+    assert "failed in" in verbose_text
+    assert "(request 0) failed: checkpoint failed on purpose" in failing_text
+    assert "failed in" not in failing_text
 
 
 def test_a_run_whose_workers_keep_dying_is_given_up_as_killed_worker(
@@ -348,6 +488,40 @@ def test_a_run_whose_workers_keep_dying_is_given_up_as_killed_worker(
     assert (dead.index, dead.run_id, dead.outputs) == (0, None, {})
     assert [r.error for r in after] == [None, None]
     assert [r.outputs for r in after] == reference(requests)
+
+
+def test_a_batch_given_up_as_killed_worker_is_split_so_its_neighbours_run(
+    project: Path, reference: Any
+) -> None:
+    """Request 2 kills every worker that runs it. Its batch is given up as
+    ``KilledWorker``; each of its requests is then sent alone, so 0 and 1 run
+    and only 2 fails."""
+    requests: list[dict[str, Any]] = [
+        {"runtime_params": {"factor": 7.1}},
+        {"runtime_params": {"factor": 7.2}},
+        {"runtime_params": {"factor": 7.3, "die": True}},
+    ]
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as own_client,
+    ):
+        results = run_many(
+            project,
+            requests,
+            client=own_client,
+            env="sweep",
+            progress=False,
+            batch_size=3,
+        )
+    assert [r.index for r in results] == [0, 1, 2]
+    assert [r.error for r in results[:2]] == [None, None]
+    assert [r.outputs for r in results[:2]] == reference(requests[:2])
+    assert results[2].error is not None
+    assert results[2].error.type == "distributed.scheduler.KilledWorker"
+    assert (results[2].run_id, results[2].outputs) == (None, {})
 
 
 def test_requests_are_checked_before_anything_is_submitted() -> None:

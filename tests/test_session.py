@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from _example import PROJECT_PARAMS, expected_run, node_functions, raw
 from kedro import KedroDeprecationWarning
-from kedro.io import MemoryDataset
+from kedro.io import DataCatalog, MemoryDataset
 from kedro_datasets.pandas import CSVDataset
 
 from kedro_runtime import KedroSession
@@ -630,3 +630,29 @@ def test_a_subclass_choosing_options_in_init_keeps_them_through_create(
         assert session.run_logging == "summary"
     with SummarySession.create(project_path, options=SessionOptions()) as session:
         assert session.options == SessionOptions()
+
+
+def test_a_custom_run_id_does_not_pin_kedros_latest_version(
+    project_path: Path, nodes: ModuleType
+) -> None:
+    versions = versioned_headline_project(project_path)
+    with KedroSession.create(project_path) as session:
+        custom = session.run(
+            runtime_data={"orders": orders_of_size(1)}, run_id="zzz-custom"
+        )
+        later = session.run(runtime_data={"orders": orders_of_size(2)})
+    assert custom["headline"].load() != later["headline"].load()
+    folders = sorted(path.name for path in versions.iterdir())
+    assert len(folders) == 2
+    assert folders[0].endswith("-zzz-custom")  # the run's timestamp comes first
+    # A fresh catalog of Kedro's own loads the later run's headline as "latest".
+    fresh = DataCatalog.from_config(
+        {
+            "headline": {
+                "type": "text.TextDataset",
+                "filepath": str(versions),
+                "versioned": True,
+            }
+        }
+    )
+    assert fresh.load("headline") == later["headline"].load()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._requests import UnpicklableRuntimeDataError
 from ._results import RunError, RunResult
-from ._run_many import local_cluster, run_many
+from ._run_many import iter_run_many, local_cluster, run_many
 from ._worker import KedroSessionPlugin
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "RunError",
     "RunResult",
     "UnpicklableRuntimeDataError",
+    "iter_run_many",
     "local_cluster",
     "run_many",
 ]

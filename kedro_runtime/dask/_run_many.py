@@ -1,18 +1,17 @@
-"""``run_many``: many runs of one project over a Dask cluster, results in order."""
+"""``run_many``: many runs of one project over a Dask cluster, in batches."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
-import secrets
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from distributed import Client, Future, LocalCluster, as_completed
+from distributed import Client, LocalCluster
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -24,15 +23,20 @@ from rich.progress import (
 
 from kedro_runtime import SessionOptions
 
+from ._batches import BatchRunner, BatchSizer, Item
 from ._requests import as_request, serialise
-from ._results import RunError, RunResult
-from ._worker import (
-    PLUGIN_PREFIX,
-    KedroSessionPlugin,
-    run_request,
-)
+from ._results import RunResult
+from ._worker import PLUGIN_PREFIX, KedroSessionPlugin
 
 logger = logging.getLogger(__name__)
+
+#: The values of ``worker_logs``.
+WORKER_LOG_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
 def run_many(
@@ -45,76 +49,197 @@ def run_many(
     outputs: Sequence[str] | None = None,
     preload: bool | Sequence[str] = False,
     progress: bool = True,
+    batch_size: int | None = None,
+    skip: Collection[int] = (),
+    worker_logs: str = "warning",
 ) -> list[RunResult]:
-    """Run a Kedro project once per request on a Dask cluster.
+    """Run a Kedro project once per request on a Dask cluster; results in order.
 
-    Each worker process bootstraps the project once and keeps one warm
-    kedro-runtime session; each request is one ``session.run`` on a worker.
-    Every request is made into one :class:`kedro_runtime.RunRequest` and
-    pickled before anything is submitted; the worker runs that value.
+    The list form of :func:`iter_run_many`, which has the details: it takes
+    the same arguments and raises the same errors.
+
+    Args:
+        project_path: The project's folder, as the workers see it.
+        requests: ``RunRequest`` values, or mappings of their fields.
+        client: A ``distributed.Client``, a scheduler address, or None for a
+            local cluster.
+        env: Configuration environment of the workers' sessions.
+        conf_source: Configuration folder of the workers' sessions.
+        outputs: Names of the run outputs to load and return; None for all.
+        preload: Forwarded to ``KedroSession.create`` on the workers.
+        progress: Show a progress bar on stderr.
+        batch_size: Requests per Dask task; None sizes batches from run times.
+        skip: Indexes of requests not to run (they are checked all the same).
+        worker_logs: Level of the workers' per-run log lines.
+
+    Returns:
+        One result per request run (every request not in ``skip``), in request
+        order. A failed run has its error in its result; no exception is
+        raised for it.
+    """
+    results = iter_run_many(
+        project_path,
+        requests,
+        client=client,
+        env=env,
+        conf_source=conf_source,
+        outputs=outputs,
+        preload=preload,
+        progress=progress,
+        batch_size=batch_size,
+        skip=skip,
+        worker_logs=worker_logs,
+    )
+    return sorted(results, key=lambda result: result.index)
+
+
+def iter_run_many(
+    project_path: Path | str,
+    requests: Iterable[Any],
+    *,
+    client: Client | str | None = None,
+    env: str | None = None,
+    conf_source: str | None = None,
+    outputs: Sequence[str] | None = None,
+    preload: bool | Sequence[str] = False,
+    progress: bool = True,
+    batch_size: int | None = None,
+    skip: Collection[int] = (),
+    worker_logs: str = "warning",
+) -> Iterator[RunResult]:
+    """Run a Kedro project once per request on a Dask cluster; results as they come.
+
+    Each worker process keeps one warm kedro-runtime session. Every request is
+    made into one :class:`kedro_runtime.RunRequest` and pickled when this is
+    called, before anything is submitted. Requests travel in batches, several
+    per Dask task; a batch's results come back together, as the task's value,
+    so a worker that dies mid-batch has sent none of them and the batch runs
+    again elsewhere, each request with a new run id. Results are yielded as
+    their batches complete and not kept. Closing the iterator cancels the runs
+    not yet done. See ``docs/scale-out.md``.
 
     Args:
         project_path: The project's folder, as the workers see it.
         requests: ``RunRequest`` values, or mappings of their fields (the
-            ``KedroSession.run`` keyword arguments ``runtime_params``,
-            ``runtime_data``, ``pipeline_names``, filters, ...), one per run.
-            ``run_id`` is not accepted: each attempt of a run gets a new id on
-            its worker.
+            ``KedroSession.run`` keyword arguments), one per run; no ``run_id``.
         client: A ``distributed.Client``, a scheduler address such as
-            ``"tcp://host:8786"``, or None to start a ``LocalCluster`` with one
-            single-threaded worker process per CPU, closed on return.
+            ``"tcp://host:8786"``, or None for a ``LocalCluster`` of one
+            single-threaded worker process per CPU, closed when the iterator ends.
         env: Configuration environment of the workers' sessions.
         conf_source: Configuration folder of the workers' sessions.
         outputs: Names of the run outputs to load and return; None returns
             every output of each run (its pipeline's free outputs).
-        preload: Forwarded to ``KedroSession.create`` on the workers: each
-            worker's session loads the read-only inputs once (a name that
-            cannot be preloaded fails every run, with the reason).
+        preload: Forwarded to ``KedroSession.create`` on the workers.
         progress: Show a progress bar (runs done, failed, rate) on stderr.
+        batch_size: Requests per Dask task. None: one per task until run times
+            are known, then about 0.3 s of runs, keeping at least four tasks of
+            what is left per worker thread.
+        skip: Indexes of requests not to run (checked all the same; no result).
+        worker_logs: Level of the workers' per-run log lines: ``"warning"``
+            (default: a summary-mode session's ``INFO`` line per run is not
+            logged), ``"info"``, ``"debug"`` or ``"error"``.
 
     Returns:
-        One result per request, in request order. A failed run has its error
-        in its result; no exception is raised for it.
+        An iterator of one result per request run, each with its ``index``, in
+        the order they complete. A failed run has its error in its result.
 
     Raises:
         TypeError: If a request is neither a ``RunRequest`` nor a mapping, a
-            value has the wrong type, ``outputs`` is not a list of names,
-            ``client`` is not a client, an address or None, a request cannot
-            be pickled (``UnpicklableRuntimeDataError``, a ``TypeError``,
-            names the dataset), or ``preload`` is not a bool or a list of
-            names (``PreloadTypeError``).
+            value has the wrong type, a request cannot be pickled
+            (``UnpicklableRuntimeDataError`` names the dataset), or
+            ``outputs``, ``client``, ``preload`` or ``batch_size`` has the
+            wrong type.
         ValueError: If a request has a key that is not a field of
-            ``RunRequest``, a wrong value, or a ``run_id``.
+            ``RunRequest``, a wrong value, or a ``run_id``; ``batch_size`` is
+            below 1, or ``worker_logs`` is not a level named above.
     """
     outputs = _check_outputs(outputs)
     preload = SessionOptions(preload=preload).preload_choice
-    payloads = [
-        serialise(as_request(request, index), index)
+    sizer = BatchSizer(fixed=_check_batch_size(batch_size))
+    log_level = _check_worker_logs(worker_logs)
+    skipped = set(skip)
+    items = [
+        (index, serialise(as_request(request, index), index))
         for index, request in enumerate(requests)
     ]
-    if not payloads:
-        return []
+    items = [item for item in items if item[0] not in skipped]
     plugin = KedroSessionPlugin(project_path, env, conf_source, preload)
-    with _client_for(client) as dask_client:
-        name = _register(dask_client, plugin)
-        batch = secrets.token_hex(4)
-        futures = [
-            dask_client.submit(
-                run_request,
-                name,
-                index,
-                payload,
-                outputs,
-                key=f"kedro-run-{batch}-{index}",
-                pure=False,
-            )
-            for index, payload in enumerate(payloads)
-        ]
-        try:
-            return _gather(futures, progress)
-        except BaseException:
-            dask_client.cancel(futures)
-            raise
+    return _results(plugin, items, client, outputs, sizer, log_level, progress)
+
+
+def _results(
+    plugin: KedroSessionPlugin,
+    items: list[Item],
+    client: Client | str | None,
+    outputs: Sequence[str] | None,
+    sizer: BatchSizer,
+    log_level: int,
+    show: bool,
+) -> Iterator[RunResult]:
+    """The results, with a progress bar and a closing log line."""
+    if not items:
+        return
+    failed = done = 0
+    start = time.perf_counter()
+    with _client_for(client) as dask_client, _progress_bar(show) as bar:
+        task = bar.add_task("runs", total=len(items), failed=0, rate=0.0)
+        runner = BatchRunner(
+            dask_client,
+            _register(dask_client, plugin),
+            items,
+            outputs,
+            sizer,
+            log_level,
+        )
+        for result in runner:
+            done += 1
+            failed += result.error is not None
+            rate = done / max(time.perf_counter() - start, 1e-9)
+            bar.update(task, advance=1, failed=failed, rate=rate)
+            yield result
+    logger.info(
+        "%d runs in %d tasks, %d failed, %.1f runs/s",
+        done,
+        runner.tasks,
+        failed,
+        done / max(time.perf_counter() - start, 1e-9),
+    )
+
+
+def _progress_bar(show: bool) -> Progress:
+    return Progress(
+        TextColumn("Kedro runs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[red]{task.fields[failed]} failed"),
+        TextColumn("{task.fields[rate]:.1f} runs/s"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not show,
+    )
+
+
+def _check_batch_size(batch_size: object) -> int | None:
+    if batch_size is None:
+        return None
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool):
+        raise TypeError(
+            f"`batch_size` must be an int (requests per Dask task) or None to size "
+            f"batches from run times; got {type(batch_size).__name__}."
+        )
+    if batch_size < 1:
+        raise ValueError(f"`batch_size` must be 1 or more; got {batch_size}.")
+    return batch_size
+
+
+def _check_worker_logs(worker_logs: object) -> int:
+    level = WORKER_LOG_LEVELS.get(str(worker_logs).lower())
+    if not isinstance(worker_logs, str) or level is None:
+        raise ValueError(
+            f"`worker_logs` must be one of {', '.join(map(repr, WORKER_LOG_LEVELS))}; "
+            f"got {worker_logs!r}."
+        )
+    return level
 
 
 def _check_outputs(outputs: Iterable[str] | None) -> list[str] | None:
@@ -197,52 +322,3 @@ def _register(client: Client, plugin: KedroSessionPlugin) -> str:
             client.unregister_worker_plugin(other)
     client.register_plugin(plugin, name=name)
     return name
-
-
-def _gather(futures: list[Future], show: bool) -> list[RunResult]:
-    """Results in request order, as they complete, with a progress bar."""
-    results: dict[int, RunResult] = {}
-    index_of = {future.key: index for index, future in enumerate(futures)}
-    failed = 0
-    start = time.perf_counter()
-    bar = Progress(
-        TextColumn("Kedro runs"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("[red]{task.fields[failed]} failed"),
-        TextColumn("{task.fields[rate]:.1f} runs/s"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=not show,
-    )
-    with bar:
-        task = bar.add_task("runs", total=len(futures), failed=0, rate=0.0)
-        done = as_completed(futures, with_results=True, raise_errors=False)
-        for future, value in done:
-            index = index_of[future.key]
-            result = (
-                value
-                if isinstance(value, RunResult)
-                # The task itself failed: its workers kept dying (KilledWorker),
-                # or it was cancelled. Dask gives (type, exception, traceback).
-                else RunResult(index=index, run_id=None, error=_error_of(value))
-            )
-            future.release()
-            results[index] = result
-            failed += result.error is not None
-            rate = len(results) / max(time.perf_counter() - start, 1e-9)
-            bar.update(task, advance=1, failed=failed, rate=rate)
-    logger.info(
-        "%d runs, %d failed, %.1f runs/s",
-        len(results),
-        failed,
-        len(results) / max(time.perf_counter() - start, 1e-9),
-    )
-    return [results[index] for index in range(len(futures))]
-
-
-def _error_of(value: object) -> RunError:
-    exc = value[1] if isinstance(value, tuple) and len(value) == 3 else value
-    if isinstance(exc, BaseException):
-        return RunError.from_exception(exc)
-    return RunError(type="builtins.RuntimeError", message=f"task failed: {exc!r}")

@@ -7,7 +7,8 @@ import logging
 import pickle
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 #: Prefix of the names under which run_many registers its worker plugins.
 PLUGIN_PREFIX = "kedro-runtime:"
+
+#: The logger of the one ``INFO`` line per run of a ``run_logging="summary"`` session.
+SUMMARY_LOGGER = "kedro_runtime.run_logging"
 
 
 class KedroSessionPlugin(WorkerPlugin):
@@ -114,7 +118,8 @@ def attempt_run_id() -> str:
 
     ``generate_run_id`` starts with a timestamp, so ids sort by time and Kedro's
     "latest version" is the newest run, and ends with 64 random bits drawn for
-    each id, so two workers never make the same id.
+    each id, so two workers never make the same id. Each attempt of a request
+    (a batch run again after its worker died) gets a new one.
 
     Returns:
         The run id.
@@ -122,29 +127,62 @@ def attempt_run_id() -> str:
     return generate_run_id()
 
 
-def run_request(
-    plugin_name: str, index: int, payload: bytes, outputs: Sequence[str] | None
-) -> RunResult:
-    """Run one request with the worker's warm session (a Dask task).
+def run_batch(
+    plugin_name: str,
+    batch: Sequence[tuple[int, bytes]],
+    outputs: Sequence[str] | None,
+    log_level: int = logging.WARNING,
+) -> list[RunResult]:
+    """Run a batch of requests, one after the other, on the worker's warm session.
 
-    The request runs as it was sent, with this attempt's own run id. Every
-    failure of the run is caught and reported in the result, so Dask retries
-    a task only when its worker dies.
+    This is one Dask task. Its results come back only as the task's value, all
+    together: if the worker dies mid-batch, no result of the batch has reached
+    the caller, and Dask runs the whole batch again on another worker, each
+    request with a new run id. Every failure of a run is caught and reported in
+    its result, so Dask retries a task only when its worker dies.
 
     Args:
         plugin_name: Name of the worker's :class:`KedroSessionPlugin`.
-        index: Position of the request.
-        payload: The pickled :class:`RunRequest`, without a ``run_id``.
+        batch: ``(index, pickled RunRequest without a run_id)`` per request.
         outputs: Names of the outputs to load, or None for all of the run's.
+        log_level: Level of kedro-runtime's per-run log lines on this worker
+            while the batch runs (its summary line per run is ``INFO``).
 
     Returns:
-        The result of the run.
+        One result per request of the batch, in batch order.
     """
     worker = get_worker()
+    plugin: KedroSessionPlugin = worker.plugins[plugin_name]  # type: ignore[assignment]
+    with _log_level(log_level):
+        return [
+            _run_one(plugin, index, payload, outputs, worker.address)
+            for index, payload in batch
+        ]
+
+
+@contextmanager
+def _log_level(level: int) -> Iterator[None]:
+    """Set the level of kedro-runtime's run-summary logger for a batch."""
+    summary = logging.getLogger(SUMMARY_LOGGER)
+    before = summary.level
+    summary.setLevel(level)
+    try:
+        yield
+    finally:
+        summary.setLevel(before)
+
+
+def _run_one(
+    plugin: KedroSessionPlugin,
+    index: int,
+    payload: bytes,
+    outputs: Sequence[str] | None,
+    address: str,
+) -> RunResult:
+    """Run one request as it was sent, with this attempt's own run id."""
     run_id = attempt_run_id()
     start = time.perf_counter()
     try:
-        plugin: KedroSessionPlugin = worker.plugins[plugin_name]  # type: ignore[assignment]
         session = plugin.session()
         request: RunRequest = cloudpickle.loads(payload)
         attempt = dataclasses.replace(request, run_id=run_id)
@@ -158,14 +196,14 @@ def run_request(
             run_id=run_id,
             error=RunError.from_exception(exc),
             duration=time.perf_counter() - start,
-            worker=worker.address,
+            worker=address,
         )
     return RunResult(
         index=index,
         run_id=run_id,
         outputs=loaded,
         duration=time.perf_counter() - start,
-        worker=worker.address,
+        worker=address,
     )
 
 
