@@ -22,6 +22,7 @@ from . import _kedro_private as private
 from . import registry, resolve
 from . import run_logging as logmode
 from ._context import new_session_context
+from .deadline import Deadlines
 from .hook_safety import RunGuard
 from .node_cache import NodeCache
 from .options import SessionOptions
@@ -72,6 +73,8 @@ class BuiltSession(_KedroSession):
         self._pipelines = PipelineCache()
         self._run_ids = RunIds(unique if unique != session_id else None)
         self._guard = RunGuard(self._hooks)
+        self._deadlines = Deadlines()
+        self._hooks.register(self._deadlines)
         self._run_logging: logmode.SummaryLogging | None = None
         self._node_cache: NodeCache | None = None
         self._use_options(options or SessionOptions())
@@ -98,7 +101,11 @@ class BuiltSession(_KedroSession):
         if self._run_logging is not None:  # create() replaces __init__'s options
             self._run_logging.close()
         self._run_logging = logmode.session_mode(options.run_logging, self._hooks)
-        self._files = InFlightFiles(options.shared_files, self._guard.working_for)
+        self._files = InFlightFiles(
+            options.shared_files,
+            self._guard.working_for,
+            across_processes=options.shared_files_across_processes,
+        )
         self._preload = Preloader(options.preload_choice, self._hooks, self.pipeline)
         if self._node_cache is not None:  # create() replaces __init__'s options
             self._node_cache.close()

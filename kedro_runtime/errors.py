@@ -79,6 +79,19 @@ class UntrustedParamsTypeError(UntrustedParamsError, TypeError):
     """An untrusted caller gave a catalog runtime param a value of the wrong type."""
 
 
+class UntrustedLoadVersionsError(KedroRuntimeError, KedroSessionError, ValueError):
+    """An untrusted caller gave ``load_versions``, which the project does not allow.
+
+    A version is not private to the caller who saved it: with ``load_versions``
+    a caller reads what another caller's run saved. Projects that want it set
+    ``ALLOW_UNTRUSTED_LOAD_VERSIONS = True`` in ``settings.py``.
+    """
+
+
+class RunTimeoutError(KedroRuntimeError, TimeoutError):
+    """A run took longer than its ``timeout``: stopped before its next node."""
+
+
 class PreloadError(KedroRuntimeError, KedroSessionError, ValueError):
     """A dataset asked to be preloaded cannot be: not a read-only catalog input."""
 

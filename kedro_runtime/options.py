@@ -49,6 +49,10 @@ class SessionOptions:
             ``docs/node-cache.md``).
         node_cache_max_bytes: The bound on the measured size of the results
             the node cache keeps (default 1 GiB); the least recently used go.
+        shared_files_across_processes: Hold a run's non-versioned files
+            against runs of other processes of the machine too (lock files;
+            see :mod:`kedro_runtime.file_claims`), not only against runs of
+            this session.
     """
 
     untrusted_runtime_params: bool = False
@@ -58,13 +62,15 @@ class SessionOptions:
     preload: bool | Iterable[str] = False
     node_cache: bool = False
     node_cache_max_bytes: int = 1 << 30
+    shared_files_across_processes: bool = False
 
     def __post_init__(self) -> None:
         """Check every option.
 
         Raises:
             TypeError: If ``untrusted_runtime_params``,
-                ``strict_runtime_params`` or ``node_cache`` is not a bool,
+                ``strict_runtime_params``, ``node_cache`` or
+                ``shared_files_across_processes`` is not a bool,
                 ``node_cache_max_bytes`` not an int > 0, or ``run_logging`` or
                 ``shared_files`` is not a string.
             PreloadTypeError: If ``preload`` is not a bool or a list of names.
@@ -72,7 +78,12 @@ class SessionOptions:
                 its values.
         """
         set_ = object.__setattr__
-        for name in ("untrusted_runtime_params", "strict_runtime_params", "node_cache"):
+        for name in (
+            "untrusted_runtime_params",
+            "strict_runtime_params",
+            "node_cache",
+            "shared_files_across_processes",
+        ):
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise TypeError(
@@ -91,9 +102,11 @@ class SessionOptions:
         """The options of a session that serves callers: the server and Dask workers.
 
         Untrusted runtime params, summary run logging, strict runtime params
-        (a typo is an error, not a log line) and ``shared_files="error"`` (a
+        (a typo is an error, not a log line), ``shared_files="error"`` (a
         run that would share a non-versioned file with a run in flight is
-        refused rather than overwrite or read another's data).
+        refused rather than overwrite or read another's data) and
+        ``shared_files_across_processes`` (a service runs in several
+        processes: the server's workers, Dask's).
 
         Args:
             **changes: Fields to set otherwise, e.g. ``preload=True``.
@@ -110,6 +123,7 @@ class SessionOptions:
             run_logging="summary",
             strict_runtime_params=True,
             shared_files="error",
+            shared_files_across_processes=True,
         )
         return dataclasses.replace(service, **changes)
 

@@ -25,7 +25,9 @@ from omegaconf import DictConfig, OmegaConf
 from . import _kedro_private as private
 from . import typos
 from .catalog import SharedValue
+from .param_reads import paths_read
 from .parameters import (
+    ANY_RUNTIME_PARAM,
     has_interpolation,
     interpolations_are_pure,
     keys_using_runtime_params,
@@ -98,6 +100,8 @@ class Project:
             credentials entries that read it.
         readable_params: The runtime param paths some config reads (see
             :mod:`kedro_runtime.typos`).
+        params_reads: The paths the parameters config's interpolations may
+            read (see :func:`~kedro_runtime.param_reads.paths_read`).
         param_tables: Cached ``params:`` datasets, by pipelines and params
             (at most :data:`PARAM_CACHE_SIZE`).
         validators: Parameter validator of each pipeline selection (``None``
@@ -115,6 +119,7 @@ class Project:
     catalog_runtime_keys: set[str]
     config_runtime_params: dict[str, set[str]]
     readable_params: frozenset[tuple[str, ...]] = frozenset()
+    params_reads: frozenset[str] = frozenset({ANY_RUNTIME_PARAM})
     param_tables: Cache[tuple[str, ...], dict[str, SharedValue]] = field(
         default_factory=lambda: Cache(PARAM_CACHE_SIZE)
     )
@@ -266,6 +271,7 @@ def _describe(
         params=params,
         params_interpolated=bool(params_files and has_interpolation(params_files)),
         params_pure=interpolations_are_pure(params_files),
+        params_reads=paths_read(params_files),
         config_runtime_params=runtime_params_read_by({**catalog_files, **creds_files}),
         readable_params=typos.readable_paths(
             params_files.values() if raw["parameters"] else [params], config_reads

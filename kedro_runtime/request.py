@@ -9,9 +9,9 @@ travel to another process (see the class's notes on ``runtime_data`` and
 ``runner``).
 
 Adding a run argument means adding a field here (with its check in
-``__post_init__`` and its entry in :meth:`RunRequest.hook_run_params`), an
-argument of the same name to ``KedroSession.run`` (documented there), and
-reading it where it is used.
+``__post_init__`` and, if pipeline hooks should see it, its entry in
+:meth:`RunRequest.hook_run_params`), an argument of the same name to
+``KedroSession.run`` (documented there), and reading it where it is used.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from kedro import KedroDeprecationWarning
 from kedro.framework.session.abstract_session import KedroSessionError
 from kedro.runner import AbstractRunner
 
+from .deadline import check_timeout
 from .errors import (
     RunIdError,
     RunIdTypeError,
@@ -107,6 +108,8 @@ class RunRequest:
     runtime_params: Mapping[str, Any] | None = None
     run_id: str | None = None
     node_cache: bool | None = None
+    load_outputs: Iterable[str] | None = None
+    timeout: float | None = None
 
     def __post_init__(self) -> None:
         """Check every field (in the order ``run`` always checked them) and
@@ -115,7 +118,7 @@ class RunRequest:
         self._set("runtime_params", params)
         self._set("runner", check_runner(self.runner))
         self._set("pipeline_names", as_names(self.pipeline_names, "pipeline_names"))
-        for name in FILTERS:
+        for name in (*FILTERS, "load_outputs"):
             self._set(name, as_names(getattr(self, name), name))
         self._set("load_versions", check_load_versions_type(self.load_versions))
         self._set("runtime_data", check_runtime_data_type(self.runtime_data))
@@ -123,6 +126,7 @@ class RunRequest:
             raise TypeError(
                 f"`node_cache` must be True, False or None, got {self.node_cache!r}."
             )
+        self._set("timeout", check_timeout(self.timeout))
         if self.run_id is not None:
             try:
                 check_run_id(self.run_id)

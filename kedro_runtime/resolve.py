@@ -23,11 +23,20 @@ from omegaconf.errors import InterpolationResolutionError
 from . import _kedro_private as private
 from . import typos
 from .catalog import SharedValue, override_catalog
-from .errors import UntrustedParamsError
+from .errors import (
+    SettingsTypeError,
+    UntrustedLoadVersionsError,
+    UntrustedParamsError,
+)
 from .options import SessionOptions
+from .param_reads import split_read
 from .parameters import deep_merge, param_datasets, touched_variables
 from .project import Project
-from .untrusted import ALLOWLIST_SETTING, check_untrusted_params
+from .untrusted import (
+    ALLOWLIST_SETTING,
+    LOAD_VERSIONS_SETTING,
+    check_untrusted_params,
+)
 
 
 def check_run_params(
@@ -93,13 +102,32 @@ def check_params_for_catalog(
 
 
 def check_load_versions(
-    project: Project, load_versions: Mapping[str, str] | None
+    project: Project, load_versions: Mapping[str, str] | None, *, untrusted: bool
 ) -> None:
-    """Refuse ``load_versions`` that name a dataset the catalog does not have.
+    """Refuse ``load_versions`` that name a dataset the catalog does not have,
+    or any, from an untrusted caller, unless the project allows it.
 
     Raises:
+        UntrustedLoadVersionsError: If ``untrusted`` and ``load_versions`` is
+            not empty, and ``settings.ALLOW_UNTRUSTED_LOAD_VERSIONS`` is not
+            ``True``.
+        SettingsTypeError: If that setting is not a bool.
         DatasetNotFoundError: Kedro's error, naming the missing datasets.
     """
+    if untrusted and load_versions:
+        allowed = settings.get(LOAD_VERSIONS_SETTING, False)
+        if not isinstance(allowed, bool):
+            raise SettingsTypeError(
+                f"{LOAD_VERSIONS_SETTING} in settings.py must be True or False, "
+                f"got {type(allowed).__name__}."
+            )
+        if not allowed:
+            raise UntrustedLoadVersionsError(
+                f"`load_versions` is not accepted from untrusted callers: a "
+                f"saved version is not private to the caller whose run saved it, "
+                f"so loading one could read another caller's results. A project "
+                f"that wants it sets {LOAD_VERSIONS_SETTING} = True in settings.py."
+            )
     missing = sorted(n for n in load_versions or {} if n not in project.catalog)
     if missing:
         raise DatasetNotFoundError(
@@ -241,6 +269,10 @@ def resolve_params(
 ) -> dict[str, Any]:
     """The parameters of a run, resolved again only if the config interpolates.
 
+    Only the params an interpolation may read go through OmegaConf (under
+    ``CONFIG_LOCK``); the others are merged into the result in plain Python,
+    outside the lock (see :func:`~kedro_runtime.param_reads.split_read`).
+
     Args:
         project: The built project.
         run_params: The run's nested runtime params.
@@ -252,14 +284,18 @@ def resolve_params(
     if not run_params:
         return project.params
     raw = project.raw["parameters"]
-    if project.params_interpolated and raw:
-        return private.resolve_raw_config(
-            project.context.config_loader,
-            "parameters",
-            raw,
-            deep_merge(create_params, run_params),
-        )
-    return deep_merge(project.params, run_params)
+    if not (project.params_interpolated and raw):
+        return deep_merge(project.params, run_params)
+    read, unread = split_read(run_params, project.params_reads, project.params)
+    if not read and project.params_pure:
+        return deep_merge(project.params, unread)
+    resolved = private.resolve_raw_config(
+        project.context.config_loader,
+        "parameters",
+        raw,
+        deep_merge(create_params, read),
+    )
+    return deep_merge(resolved, unread)
 
 
 def _validate_params(
@@ -310,7 +346,10 @@ def catalog_config_overrides(
     ):
         return {}, {}
     loader = project.context.config_loader
-    effective = deep_merge(create_params, run_params)
+    # Only the params catalog and credentials config read go to OmegaConf.
+    effective, _ = split_read(
+        deep_merge(create_params, run_params), project.config_runtime_params
+    )
     try:
         conf = private.resolve_raw_config(
             loader, "catalog", raw_catalog, effective, restrict_type_selection=untrusted

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro import __version__ as kedro_version
+from kedro.io import MemoryDataset
 from kedro.io.data_catalog import SharedMemoryDataCatalog
 from kedro.runner import AbstractRunner, ParallelRunner, SequentialRunner
 
@@ -80,6 +81,7 @@ class KedroSession(BuiltSession):
         preload: bool | list[str] | None = None,
         node_cache: bool | None = None,
         node_cache_max_bytes: int | None = None,
+        shared_files_across_processes: bool | None = None,
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -103,6 +105,8 @@ class KedroSession(BuiltSession):
             preload: Shortcut: sets this field of ``options``.
             node_cache: Shortcut: sets this field of ``options``.
             node_cache_max_bytes: Shortcut: sets this field of ``options``.
+            shared_files_across_processes: Shortcut: sets this field of
+                ``options``.
 
         Returns:
             A new session.
@@ -129,6 +133,7 @@ class KedroSession(BuiltSession):
             preload=preload,
             node_cache=node_cache,
             node_cache_max_bytes=node_cache_max_bytes,
+            shared_files_across_processes=shared_files_across_processes,
         )
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
@@ -182,6 +187,8 @@ class KedroSession(BuiltSession):
         extra_params: Mapping[str, Any] | None = None,
         run_id: str | None = None,
         node_cache: bool | None = None,
+        load_outputs: Iterable[str] | None = None,
+        timeout: float | None = None,
         request: RunRequest | None = None,
     ) -> dict[str, Any]:
         """Run a pipeline; may be called any number of times, from many threads.
@@ -208,6 +215,15 @@ class KedroSession(BuiltSession):
             run_id: The run's id and save version (default: a generated one).
             node_cache: Use the session's node cache, if it has one (``None``:
                 yes); ``False`` runs every node and leaves the cache as it is.
+            load_outputs: Outputs of the run to load before the run releases
+                its files (see ``shared_files.py``): the result holds their
+                data in a ``MemoryDataset``, so that no other run can
+                overwrite a file output between the run and the read. A name
+                that is not an output of the run is not in the result, as
+                without it. Services that send outputs back use it.
+            timeout: Seconds the run may take: past them, it is stopped before
+                its next node with ``RunTimeoutError`` (a running node is not
+                interrupted); ``None``: no deadline.
             request: A whole run made beforehand (a service's), given alone.
 
         Returns:
@@ -252,6 +268,8 @@ class KedroSession(BuiltSession):
             ValueError: If a pipeline name is not registered, or a filter
                 leaves no node.
             DatasetNotFoundError: If ``load_versions`` names no dataset.
+            RunTimeoutError: If the run took longer than ``request.timeout``
+                (stopped before a node, after ``on_pipeline_error``).
             Exception: Whatever a node raised, after ``on_pipeline_error``.
         """
         with logmode.run_scope(self._run_logging, list(request.pipelines)) as summary:
@@ -260,8 +278,12 @@ class KedroSession(BuiltSession):
             summary.started(run_id, hook_args["pipeline"])
             catalog, pipe = hook_args["catalog"], hook_args["pipeline"]
             plan = partial(file_plan, catalog, pipe, request.runtime_data)
-            with self._files.claim(run_id, plan):
-                return self._hooked_run(request, run_id, hook_args)
+            with (
+                self._files.claim(run_id, plan),
+                self._deadlines.running(run_id, request.timeout),
+            ):
+                result = self._hooked_run(request, run_id, hook_args)
+                return _load_outputs(result, request.load_outputs or ())
 
     def _hooked_run(
         self, request: RunRequest, run_id: str, hook_args: dict[str, Any]
@@ -322,7 +344,11 @@ class KedroSession(BuiltSession):
             catalog=project.catalog,
             load_versions=request.load_versions,
         )
-        resolve.check_load_versions(project, request.load_versions)
+        resolve.check_load_versions(
+            project,
+            request.load_versions,
+            untrusted=self.options.untrusted_runtime_params,
+        )
         # Warm what the filtered pipeline reads, not only what this run reads:
         # the key is the filter's, and later runs with it may inject less.
         self._pipelines.warm_base(project.catalog, request.pipeline_key, filtered)
@@ -379,3 +405,15 @@ def _run_request(
     del fields["extra_params"]
     fields["runtime_params"] = params
     return RunRequest(pipeline_names=names, **fields)
+
+
+def _load_outputs(result: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """``result`` with the data of the outputs ``names`` loaded into memory.
+
+    Called while the run holds its files, so that a file output is read before
+    another run may overwrite it (``RunRequest.load_outputs``).
+    """
+    for name in names:
+        if name in result:
+            result[name] = MemoryDataset(result[name].load(), copy_mode="assign")
+    return result

@@ -37,7 +37,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,7 @@ from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline
 
 from .errors import NestedRunError, SharedFileError
+from .file_claims import hold_across_processes
 from .hook_safety import NESTED_RUN_FIX
 from .parameters import is_param
 
@@ -54,6 +55,7 @@ MODES = ("warn", "wait", "error")
 """The values of the session option ``shared_files``."""
 
 _PATH_KEYS = ("filepath", "path")
+_OTHER_PROCESS = "of another process"
 
 
 def check_mode(mode: Any) -> str:
@@ -138,6 +140,8 @@ class InFlightFiles:
         self,
         mode: str = "warn",
         working_for: Callable[[], Collection[str]] = frozenset,
+        *,
+        across_processes: bool = False,
     ) -> None:
         """Track no run yet.
 
@@ -146,9 +150,13 @@ class InFlightFiles:
             working_for: The ids of the runs the calling thread works for (the
                 session's :meth:`~kedro_runtime.hook_safety.RunGuard.working_for`):
                 a clash with one of them is refused, not waited for.
+            across_processes: Also hold each run's files against runs of other
+                processes (see :mod:`kedro_runtime.file_claims`); every run
+                then works out its plan.
         """
         self.mode = check_mode(mode)
         self._working_for = working_for
+        self._across_processes = across_processes
         # Guards _runs: run id to its plan, worked out under it on first use.
         self._changed = threading.Condition()
         self._runs: dict[str, Callable[[], FilePlan]] = {}
@@ -171,13 +179,32 @@ class InFlightFiles:
             NestedRunError: If it clashes with a run the calling thread works
                 for (it was started from inside that run).
         """
-        self._take_turn(run_id, functools.cache(plan_of))
+        plan = functools.cache(plan_of)
+        self._take_turn(run_id, plan)
         try:
-            yield
+            if self._across_processes:
+                with self._hold_across_processes(run_id, plan()):
+                    yield
+            else:
+                yield
         finally:
             with self._changed:
                 del self._runs[run_id]
                 self._changed.notify_all()
+
+    def _hold_across_processes(
+        self, run_id: str, plan: FilePlan
+    ) -> AbstractContextManager[None]:
+        def message(name: str, path: str, verb: str) -> str:
+            return _message(run_id, [(name, path, verb, _OTHER_PROCESS)], self.mode)
+
+        return hold_across_processes(
+            plan.saves,
+            plan.loads,
+            wait=self.mode != "error",
+            refusal=message,
+            warning=message if self.mode == "warn" else None,
+        )
 
     def _take_turn(self, run_id: str, plan: Callable[[], FilePlan]) -> None:
         """Register ``plan`` once it clashes with no run in flight.
@@ -233,15 +260,22 @@ def _refuse_nested(
 
 def _message(run_id: str, clashes: list[tuple[str, str, str, str]], mode: str) -> str:
     items = "; ".join(
-        f"dataset '{name}' {verb} '{path}', which run '{other}' also uses"
+        f"dataset '{name}' {verb} '{path}', which "
+        + (
+            "a run of another process"
+            if other == _OTHER_PROCESS
+            else f"run '{other}' of this session"
+        )
+        + " also uses"
         for name, path, verb, other in clashes
     )
     return (
-        f"Run '{run_id}' shares files with a run in flight of this session: "
-        f"{items}. Concurrent runs would overwrite or read each other's data. "
-        f"Fixes: make the dataset versioned (`versioned: true`), keep it in "
-        f"memory (a MemoryDataset, or pass it as `runtime_data`), or put a "
-        f"per-run param in its path (`${{runtime_params:...}}`). "
+        f"Run '{run_id}' shares files with a run in flight: {items}. Concurrent "
+        f"runs would overwrite or read each other's data. Fixes: keep the "
+        f"dataset in memory (a MemoryDataset, or pass it as `runtime_data`), "
+        f"put a per-run param in its path (`${{runtime_params:...}}`), or make "
+        f"it versioned (`versioned: true`: each run saves its own version, but "
+        f"a version is not private to its caller). "
         + (
             "This run waits until those runs have finished (create the session "
             "with shared_files='wait' to take turns without this warning, or "

@@ -12,7 +12,10 @@ treats the ``runtime_params`` of every run as coming from an untrusted caller:
   ``ALLOWED_CATALOG_RUNTIME_PARAMS`` in ``settings.py``, and only as one value
   that passes its rule: by default one path segment, or the pattern the project
   gives for it;
-- even an allowed one may not choose a dataset's ``type``.
+- even an allowed one may not choose a dataset's ``type``;
+- ``load_versions`` is refused (a saved version is not private to the caller
+  whose run saved it), unless the project sets
+  ``ALLOW_UNTRUSTED_LOAD_VERSIONS = True`` in ``settings.py``.
 
 Parameters (``parameters.yml``) can still be set: that is what runtime params are
 for. Runtime params given to ``KedroSession.create()`` come from the
@@ -38,6 +41,8 @@ from .errors import (
 from .parameters import ANY_RUNTIME_PARAM, leaves, touched_variables
 from .request import short_repr
 
+LOAD_VERSIONS_SETTING = "ALLOW_UNTRUSTED_LOAD_VERSIONS"
+"""The ``settings.py`` name that lets untrusted callers give ``load_versions``."""
 ALLOWLIST_SETTING = "ALLOWED_CATALOG_RUNTIME_PARAMS"
 """The ``settings.py`` name of the runtime params untrusted callers may use in
 catalog and credentials config: a list of names, or a mapping of names to the

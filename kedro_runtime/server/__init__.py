@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from .app import create_app, served_project
     from .body import TooDeepError
     from .codec import CodecError, DecodeError, EncodeError
+    from .limits import RequestLimitError
     from .models import RunBody
     from .project import (
+        ParallelRunnerNotAllowedError,
         RunnerNotAllowedError,
         ServedProject,
         ServerStartError,
@@ -31,6 +33,8 @@ __all__ = [
     "CodecError",
     "DecodeError",
     "EncodeError",
+    "ParallelRunnerNotAllowedError",
+    "RequestLimitError",
     "RunBody",
     "RunnerNotAllowedError",
     "ServedProject",
@@ -49,7 +53,9 @@ _HOMES = {
     "CodecError": ".codec",
     "DecodeError": ".codec",
     "EncodeError": ".codec",
+    "RequestLimitError": ".limits",
     "RunBody": ".models",
+    "ParallelRunnerNotAllowedError": ".project",
     "RunnerNotAllowedError": ".project",
     "ServedProject": ".project",
     "ServerStartError": ".project",

@@ -21,14 +21,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from kedro import __version__ as kedro_version
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__ as kedro_runtime_version
 from .body import IncrementalJSONRoute
 from .execute import (
+    RUN_TIMEOUT_HEADER,
     SafeJSONResponse,
     execute_run,
     execute_snapshot,
@@ -49,6 +51,7 @@ from .openapi import (
     describe_api_key,
     describe_pipelines,
     describe_refusals,
+    describe_run_timeout,
 )
 from .project import ServedProject
 from .settings import ServerSettings
@@ -81,6 +84,8 @@ class KedroRuntimeApp(FastAPI):
         describe_refusals(schema)
         if settings.api_key:
             describe_api_key(schema)
+        if settings.run_timeout is not None:
+            describe_run_timeout(schema, settings.run_timeout)
         if served is not None:
             describe_pipelines(schema, served)
         self.state.openapi_served = served
@@ -96,6 +101,8 @@ def create_app(
     max_request_bytes: int | None = None,
     preload: bool | None = None,
     request_timeout: float | None = None,
+    allowed_hosts: Sequence[str] | None = None,
+    run_timeout: float | None = None,
 ) -> FastAPI:
     """Create the FastAPI app that serves a Kedro project from one warm session.
 
@@ -128,6 +135,13 @@ def create_app(
         request_timeout: Seconds a client has to send its request body once
             its headers are in; a slower one gets 408 and is disconnected
             (``$KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT``, then 60).
+        allowed_hosts: The ``Host`` header values the app answers, e.g.
+            ``["api.example.com", "*.internal"]``; others get 400, which stops
+            DNS rebinding (``$KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS``,
+            comma-separated; default any host).
+        run_timeout: Seconds a run may take: past them it is stopped before its
+            next node and the request gets 504; a request's ``timeout`` may ask
+            for less (``$KEDRO_RUNTIME_SERVER_RUN_TIMEOUT``; default none).
 
     Returns:
         The app.
@@ -141,6 +155,8 @@ def create_app(
         max_request_bytes=max_request_bytes,
         preload=preload,
         request_timeout=request_timeout,
+        allowed_hosts=allowed_hosts,
+        run_timeout=run_timeout,
     )
     app = KedroRuntimeApp(
         title="Kedro project server (kedro-runtime)",
@@ -160,7 +176,8 @@ def create_app(
 
 
 def _add_middleware(app: FastAPI, settings: ServerSettings) -> None:
-    """The body limits, then the API key guard (outermost) if there is a key."""
+    """The body limits, the API key guard if there is a key, then the host check
+    (outermost) if hosts are named."""
     app.add_middleware(
         BodyLimits,
         max_bytes=settings.max_request_bytes,
@@ -168,6 +185,10 @@ def _add_middleware(app: FastAPI, settings: ServerSettings) -> None:
     )
     if settings.api_key:
         app.add_middleware(ApiKeyGuard, api_key=settings.api_key)
+    if settings.allowed_hosts:
+        app.add_middleware(
+            TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)
+        )
 
 
 @asynccontextmanager
@@ -180,6 +201,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         pipelines=settings.pipelines,
         preload=settings.preload,
         limits=settings.limits,
+        run_timeout=settings.run_timeout,
     )
     app.state.served = served
     try:
@@ -246,7 +268,7 @@ def _add_routes(app: FastAPI) -> None:
             503: NOT_STARTED,
         },
     )
-    def run(body: RunBody) -> Response:
+    def run(body: RunBody, request: Request) -> Response:
         """Run pipelines on the warm session, with the request's data and parameters.
 
         Answers `success` with the outputs asked for, or `failure` (still 200,
@@ -260,7 +282,7 @@ def _add_routes(app: FastAPI) -> None:
         served = served_project(app)
         if served is None:
             return _not_started()
-        return execute_run(served, body)
+        return execute_run(served, body, request.headers.get(RUN_TIMEOUT_HEADER))
 
     @app.get(
         "/snapshot",

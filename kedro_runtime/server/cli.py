@@ -28,6 +28,7 @@ from kedro.framework.cli.utils import CONTEXT_SETTINGS
 from kedro.framework.startup import ProjectMetadata
 
 from .settings import (
+    ALLOWED_HOSTS_ENV,
     CONF_SOURCE_ENV,
     DEFAULT_MAX_REQUEST_BYTES,
     DEFAULT_REQUEST_TIMEOUT,
@@ -38,6 +39,7 @@ from .settings import (
     PRELOAD_ENV,
     PROJECT_PATH_ENV,
     REQUEST_TIMEOUT_ENV,
+    RUN_TIMEOUT_ENV,
 )
 
 APP_FACTORY = "kedro_runtime.server.app:create_app"
@@ -57,7 +59,8 @@ def _split_names(
         return None
     names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
     if not names:
-        raise click.BadParameter("name at least one pipeline.", ctx=ctx, param=param)
+        noun = "host" if param.name == "allowed_hosts" else "pipeline"
+        raise click.BadParameter(f"name at least one {noun}.", ctx=ctx, param=param)
     return names
 
 
@@ -109,6 +112,26 @@ def _options() -> list[click.Parameter]:
                 "Seconds a client has to send its request body once its headers "
                 "are in; a slower one gets 408 and is disconnected. Bound slow "
                 "headers at a reverse proxy (docs/serving.md)."
+            ),
+        ),
+        click.Option(
+            ["--run-timeout"],
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            help=(
+                "Seconds a run may take: past them it is stopped before its next "
+                "node and the request gets 504. A request may ask for less with "
+                "`timeout`. Default: no deadline."
+            ),
+        ),
+        click.Option(
+            ["--allowed-hosts"],
+            type=str,
+            default=None,
+            callback=_split_names,
+            help=(
+                "Host header values to answer, separated by commas (e.g. "
+                "'api.example.com,*.internal'); others get 400. Default: any."
             ),
         ),
     ]
@@ -187,6 +210,10 @@ def start(metadata: ProjectMetadata, /, **options: Any) -> None:
     os.environ[MAX_REQUEST_BYTES_ENV] = str(options["max_request_bytes"])
     os.environ[REQUEST_TIMEOUT_ENV] = str(options["request_timeout"])
     os.environ[PRELOAD_ENV] = "1" if options["preload"] else "0"
+    if options["run_timeout"] is not None:
+        os.environ[RUN_TIMEOUT_ENV] = str(options["run_timeout"])
+    if options["allowed_hosts"]:
+        os.environ[ALLOWED_HOSTS_ENV] = ",".join(options["allowed_hosts"])
     uvicorn.run(
         APP_FACTORY,
         factory=True,

@@ -7,11 +7,15 @@ body into the :class:`kedro_runtime.RunRequest` the session runs as it is.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import json
 import logging
-import re
+import math
+import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -23,14 +27,18 @@ from kedro_runtime import (
     KedroRuntimeError,
     RunRequest,
     RuntimeDataError,
+    RunTimeoutError,
     RuntimeParamsError,
     SharedFileError,
+    UntrustedLoadVersionsError,
     generate_run_id,
+    is_param,
     parse_params,
     project_snapshot,
 )
 
 from .codec import DecodeError, EncodeError, encode_outputs
+from .limits import RequestLimitError, check_request, some
 from .models import (
     ErrorDetail,
     Problem,
@@ -39,11 +47,15 @@ from .models import (
     SnapshotFailure,
     SnapshotSuccess,
 )
-from .project import RunnerNotAllowedError, ServedProject
+from .project import (
+    ParallelRunnerNotAllowedError,
+    RunnerNotAllowedError,
+    ServedProject,
+)
+from .redact import redact
+from .settings import RUN_TIMEOUT_ENV
 
 logger = logging.getLogger(__name__)
-
-_CREDENTIALS_IN_URL = re.compile(r"(?P<scheme>[A-Za-z][\w+.-]*://)[^/\s@]+@")
 
 
 class SafeJSONResponse(JSONResponse):
@@ -86,9 +98,18 @@ async def refuse_invalid_request(request: Request, exc: Exception) -> SafeJSONRe
     return SafeJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
 
 
+MAX_MESSAGE_CHARS = 4_000
+"""The longest error message a response carries: a message that names what a
+request sent is cut there, so that no refusal echoes a whole request."""
+
+
 def _problem(
     kind: str, loc: list[str | int], message: str, status_code: int = 422
 ) -> SafeJSONResponse:
+    if len(message) > MAX_MESSAGE_CHARS:
+        cut = len(message) - MAX_MESSAGE_CHARS
+        message = f"{message[:MAX_MESSAGE_CHARS]}... ({cut:,} more characters)"
+    loc = [part if isinstance(part, int) else part[:200] for part in loc]
     body = Problem.model_validate(
         {"detail": [{"type": kind, "loc": loc, "msg": message}]}
     )
@@ -104,12 +125,19 @@ class _Refused(KedroRuntimeError):
         self.loc = loc
 
 
-def execute_run(served: ServedProject, body: RunBody) -> Response:
+RUN_TIMEOUT_HEADER = "X-Run-Timeout"
+"""The request header that asks for a run timeout (seconds), at most the server's."""
+
+
+def execute_run(
+    served: ServedProject, body: RunBody, timeout: str | None = None
+) -> Response:
     """Answer ``POST /run``: run the request on the warm session.
 
     Args:
         served: The started project.
         body: The request.
+        timeout: The request's ``X-Run-Timeout`` header, if any.
 
     Returns:
         ``success`` with the outputs asked for; ``failure`` (still 200, as
@@ -119,13 +147,18 @@ def execute_run(served: ServedProject, body: RunBody) -> Response:
     run_id = generate_run_id()
     started = time.perf_counter()
     try:
-        encoded = _run_and_encode(served, body, run_id)
+        encoded = _run_and_encode(served, body, run_id, _timeout(served, timeout))
     except _Refused as refused:
-        return _problem(refused.kind, refused.loc, str(refused))
+        return _problem(refused.kind, refused.loc, _public(served, str(refused)))
+    except RequestLimitError as exc:
+        return _problem("limit", ["body", exc.field], str(exc))
     except SharedFileError as exc:
-        return _problem("shared_files", ["body"], str(exc), status_code=409)
+        message = _public(served, str(exc))
+        return _problem("shared_files", ["body"], message, status_code=409)
+    except RunTimeoutError as exc:
+        return _failure(served, run_id, started, exc, status_code=504)
     except Exception as exc:
-        return _failure(run_id, started, exc)
+        return _failure(served, run_id, started, exc)
     duration = round((time.perf_counter() - started) * 1000, 2)
     content = (
         f'{{"status":"success","run_id":{json.dumps(run_id)},'
@@ -134,13 +167,16 @@ def execute_run(served: ServedProject, body: RunBody) -> Response:
     return Response(content, media_type="application/json")
 
 
-def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
+def _run_and_encode(
+    served: ServedProject, body: RunBody, run_id: str, timeout: float | None
+) -> str:
     """Run the request; the JSON text of the outputs it asks for.
 
     Args:
         served: The started project.
         body: The request.
         run_id: The id of this run.
+        timeout: The run's timeout, if any.
 
     Returns:
         The JSON text of ``{output name: value}``.
@@ -149,24 +185,36 @@ def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
         _Refused: If the request cannot be used (422).
         Exception: Whatever the run raised (a failed run).
     """
+    check_request(body, served.limits)
+    served_datasets = set().union(*(i.datasets for i in served.pipelines.values()))
+    _check_names(
+        "runtime_data",
+        [name for name in body.runtime_data or {} if not is_param(name)],
+        served_datasets,
+        f"the served pipelines. Their inputs: {_by_pipeline(served, 'inputs')}",
+    )
+    wanted = body.outputs or []
+    _check_names(
+        "outputs",
+        wanted,
+        served_datasets,
+        f"the served pipelines. Their outputs: {_by_pipeline(served, 'outputs')}",
+    )
     try:
         data = served.decode(body.runtime_data or {})
     except DecodeError as exc:
         raise _Refused(
             "runtime_data", ["body", "runtime_data", exc.name], str(exc)
         ) from exc
-    wanted = body.outputs or []
-    known = set().union(*(info.datasets for info in served.pipelines.values()))
-    unknown = [name for name in wanted if name not in known]
-    if unknown:
-        raise _Refused(
-            "outputs",
-            ["body", "outputs", unknown[0]],
-            f"{unknown} are not datasets of the served pipelines. Their outputs: "
-            f"{_outputs_by_pipeline(served)}.",
-        )
     try:
-        result = served.session.run(request=run_request(served, body, data, run_id))
+        request = run_request(served, body, data, run_id)
+        if timeout is not None:
+            request = dataclasses.replace(request, timeout=timeout)
+        result = served.session.run(request=request)
+    except ParallelRunnerNotAllowedError as exc:
+        raise _Refused("runner", ["body", "runner"], str(exc)) from exc
+    except UntrustedLoadVersionsError as exc:
+        raise _Refused("load_versions", ["body", "load_versions"], str(exc)) from exc
     except RuntimeDataError as exc:
         raise _Refused("runtime_data", ["body", "runtime_data"], str(exc)) from exc
     except RuntimeParamsError as exc:
@@ -176,9 +224,9 @@ def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
         raise _Refused(
             "outputs",
             ["body", "outputs", missing[0]],
-            f"{missing} are not outputs of this run (datasets that no node of the "
-            f"run reads), so they are not kept; this run's outputs are "
-            f"{sorted(result)}. Stop the run at a dataset with `to_outputs` to get "
+            f"{some(missing)} are not outputs of this run (datasets that no node "
+            f"of the run reads), so they are not kept; this run's outputs are "
+            f"{some(sorted(result), 50)}. Stop the run at a dataset with `to_outputs` to get "
             f"it back.",
         )
     values = {name: result[name].load() for name in wanted}
@@ -186,6 +234,24 @@ def _run_and_encode(served: ServedProject, body: RunBody, run_id: str) -> str:
         return encode_outputs(values)
     except EncodeError as exc:
         raise _Refused("outputs", ["body", "outputs", exc.name], str(exc)) from exc
+
+
+def _check_names(field: str, names: list[str], known: set[str], what: str) -> None:
+    """Refuse names that are not datasets of ``known``, naming a few of them.
+
+    Raises:
+        _Refused: If a name is unknown; the message names a few of them, and
+            the closest known names to the first.
+    """
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], sorted(known), n=3)
+        raise _Refused(
+            field,
+            ["body", field, unknown[0]],
+            f"{some(unknown)} are not datasets of {what}.\nClosest matches: "
+            f"{close or 'none'}.",
+        )
 
 
 def run_request(
@@ -220,25 +286,58 @@ def run_request(
         runtime_data=data or None,
         runtime_params=body.params,
         run_id=run_id,
+        load_outputs=body.outputs,
+        timeout=served.run_timeout,
     )
 
 
-def _failure(run_id: str, started: float, exc: Exception) -> SafeJSONResponse:
+def _timeout(served: ServedProject, header: str | None) -> float | None:
+    """The run's timeout: the request's ``X-Run-Timeout``, at most the server's.
+
+    Raises:
+        _Refused: If the header is not a positive number, or asks for more
+            than the server's run timeout.
+    """
+    limit = served.run_timeout
+    if header is None:
+        return limit
+    try:
+        asked = float(header)
+    except ValueError:
+        asked = math.nan
+    if not (0 < asked < math.inf) or (limit is not None and asked > limit):
+        bound = "" if limit is None else f" of at most {limit:g}"
+        raise _Refused(
+            "timeout",
+            ["header", RUN_TIMEOUT_HEADER],
+            f"{RUN_TIMEOUT_HEADER} must be a positive number of seconds{bound} "
+            f"(the server's run timeout: --run-timeout, {RUN_TIMEOUT_ENV}).",
+        )
+    return asked
+
+
+def _failure(
+    served: ServedProject,
+    run_id: str,
+    started: float,
+    exc: Exception,
+    status_code: int = 200,
+) -> SafeJSONResponse:
     duration = round((time.perf_counter() - started) * 1000, 2)
-    message = redact(str(exc))
     logger.error(
         "Run %s failed: %s\n%s",
         run_id,
-        message,
+        redact(str(exc)),
         redact("".join(traceback.format_exception(exc))),
     )
+    message = _public(served, str(exc))
     body = RunFailure(
         status="failure",
         run_id=run_id,
         duration_ms=duration,
         error=ErrorDetail(type=_error_type(exc), message=message),
     )
-    return SafeJSONResponse(body.model_dump())
+    return SafeJSONResponse(body.model_dump(), status_code=status_code)
 
 
 def _error_type(exc: Exception) -> str:
@@ -270,14 +369,14 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
         if runtime_params:
             served.session.check_runtime_params(runtime_params)
     except (ValueError, RuntimeParamsError) as exc:
-        return _problem("params", ["query", "params"], str(exc))
+        return _problem("params", ["query", "params"], _public(served, str(exc)))
     try:
         snap = project_snapshot(
             served.metadata, served.env, served.conf_source, runtime_params
         )
     except Exception as exc:
-        message = redact(str(exc))
-        logger.error("Snapshot failed: %s", message)
+        logger.error("Snapshot failed: %s", redact(str(exc)))
+        message = _public(served, str(exc))
         failure = SnapshotFailure(
             status="failure",
             error=ErrorDetail(type=type(exc).__qualname__, message=message),
@@ -293,17 +392,26 @@ def execute_snapshot(served: ServedProject, params: str | None) -> SafeJSONRespo
     return SafeJSONResponse(success.model_dump(mode="json"))
 
 
-def redact(text: str) -> str:
-    """Hide the user and password of URLs (``s3://key:secret@bucket``) in ``text``.
+def _public(served: ServedProject, text: str) -> str:
+    """``text`` for a caller: credentials hidden (:func:`redact`), and the
+    project's folder, Python's and the home folder named instead of shown
+    (``<project>``, ``<python>``, ``~``). The server's log keeps them."""
+    text = redact(text)
+    folders = [
+        (str(served.metadata.project_path), "<project>"),
+        (sys.prefix, "<python>"),
+        (sys.base_prefix, "<python>"),
+    ]
+    try:
+        folders.append((str(Path.home()), "~"))
+    except (KeyError, RuntimeError):  # no home folder: nothing to hide
+        pass
+    for folder, name in folders:
+        if len(folder) > 1:
+            text = text.replace(folder, name)
+    return text
 
-    Args:
-        text: A message or traceback.
 
-    Returns:
-        The text with ``scheme://***@`` in place of URL credentials.
-    """
-    return _CREDENTIALS_IN_URL.sub(r"\g<scheme>***@", text)
-
-
-def _outputs_by_pipeline(served: ServedProject) -> dict[str, list[str]]:
-    return {name: list(info.outputs) for name, info in served.pipelines.items()}
+def _by_pipeline(served: ServedProject, field: str) -> dict[str, list[str]]:
+    """The ``inputs`` or ``outputs`` of each served pipeline."""
+    return {name: list(getattr(info, field)) for name, info in served.pipelines.items()}

@@ -171,6 +171,34 @@ def describe_api_key(schema: dict[str, Any]) -> None:
             operation.setdefault("responses", {})["401"] = _NO_KEY
 
 
+def describe_run_timeout(schema: dict[str, Any], seconds: float) -> None:
+    """Document the run timeout of ``POST /run``: its header and the 504.
+
+    Args:
+        schema: The OpenAPI schema, changed in place.
+        seconds: The server's run timeout.
+    """
+    operation = schema.get("paths", {}).get("/run", {}).get("post")
+    if operation is None:
+        return
+    operation.setdefault("parameters", []).append(
+        {
+            "name": "X-Run-Timeout",
+            "in": "header",
+            "required": False,
+            "description": f"Seconds this run may take, at most {seconds:g}.",
+            "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": seconds},
+        }
+    )
+    operation.setdefault("responses", {})["504"] = {
+        "description": "The run took longer than its timeout: it was stopped "
+        "before its next node.",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/RunFailure"}}
+        },
+    }
+
+
 def describe_refusals(schema: dict[str, Any]) -> None:
     """Document what every request may be refused for, and the ``runner`` pattern.
 

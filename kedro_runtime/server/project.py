@@ -19,7 +19,7 @@ from kedro.framework.startup import ProjectMetadata, bootstrap_project
 from kedro.io import CatalogProtocol, MemoryDataset
 from kedro.io.core import DatasetError, parse_dataset_definition
 from kedro.pipeline import Pipeline
-from kedro.runner import AbstractRunner
+from kedro.runner import AbstractRunner, ParallelRunner
 from kedro.utils import load_obj
 
 from kedro_runtime import (
@@ -44,8 +44,18 @@ RUNNER_ALLOWLIST_SETTING = "RUNNER_MODULE_ALLOWLIST"
 """The ``settings.py`` name of the extra modules a request may take a runner from."""
 
 
+PARALLEL_RUNNER_SETTING = "ALLOW_PARALLEL_RUNNER"
+"""The ``settings.py`` name that lets requests pick ``ParallelRunner`` (``True``)."""
+
+
 class RunnerNotAllowedError(KedroRuntimeError, ValueError):
     """A request named a runner the server does not run."""
+
+
+class ParallelRunnerNotAllowedError(RunnerNotAllowedError):
+    """A request picked ``ParallelRunner`` (or a subclass), which the server
+    does not run unless ``settings.ALLOW_PARALLEL_RUNNER`` is ``True``: answered
+    with 422."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +202,7 @@ class ServedProject:
         pipelines: Served pipeline name to its description.
         kinds: Dataset name to how its request data is decoded.
         limits: The limits request data is decoded within.
+        run_timeout: Seconds a run may take, or ``None`` for no deadline.
     """
 
     def __init__(
@@ -203,6 +214,7 @@ class ServedProject:
         pipelines: Mapping[str, PipelineInfo],
         kinds: Mapping[str, DataKind],
         limits: RequestLimits | None = None,
+        run_timeout: float | None = None,
     ) -> None:
         """Hold a started project; use :meth:`start` to make one.
 
@@ -215,6 +227,7 @@ class ServedProject:
             kinds: Dataset name to how its request data is decoded.
             limits: The limits request data is decoded within (default:
                 :class:`RequestLimits`' defaults).
+            run_timeout: Seconds a run may take, or ``None`` for no deadline.
         """
         self.session = session
         self.metadata = metadata
@@ -223,6 +236,7 @@ class ServedProject:
         self.pipelines = dict(pipelines)
         self.kinds = dict(kinds)
         self.limits = limits or RequestLimits()
+        self.run_timeout = run_timeout
 
     @classmethod
     def start(
@@ -234,6 +248,7 @@ class ServedProject:
         pipelines: Sequence[str] | None = None,
         preload: bool = True,
         limits: RequestLimits | None = None,
+        run_timeout: float | None = None,
     ) -> ServedProject:
         """Bootstrap the project, create its session and warm every served pipeline.
 
@@ -248,6 +263,7 @@ class ServedProject:
                 that preset's default, because a server warms up before it
                 takes requests (``--no-preload`` turns it off).
             limits: The limits request data is decoded within.
+            run_timeout: Seconds a run may take, or ``None`` for no deadline.
 
         Returns:
             The started project.
@@ -282,7 +298,9 @@ class ServedProject:
             metadata.package_name,
             session.session_id,
         )
-        return cls(session, metadata, env, conf_source, infos, kinds, limits)
+        return cls(
+            session, metadata, env, conf_source, infos, kinds, limits, run_timeout
+        )
 
     def close(self) -> None:
         """Close the session."""
@@ -347,6 +365,8 @@ class ServedProject:
         Raises:
             RunnerNotAllowedError: If the module is not allowed or the object
                 is not a runner class.
+            ParallelRunnerNotAllowedError: If it is a ``ParallelRunner`` and
+                ``settings.ALLOW_PARALLEL_RUNNER`` is not ``True``.
         """
         name = name or "SequentialRunner"
         module, _, _ = name.rpartition(".")
@@ -377,6 +397,15 @@ class ServedProject:
             raise RunnerNotAllowedError(
                 f"'{name}' is not a runner: it must be a subclass of "
                 f"kedro.runner.AbstractRunner."
+            )
+        if issubclass(runner_class, ParallelRunner) and not settings.get(
+            PARALLEL_RUNNER_SETTING, False
+        ):
+            raise ParallelRunnerNotAllowedError(
+                f"This server does not run '{name}': ParallelRunner starts a pool "
+                f"of processes per request and needs picklable data and "
+                f"datasets. Use SequentialRunner or ThreadRunner, or set "
+                f"{PARALLEL_RUNNER_SETTING} = True in the project's settings.py."
             )
         runner: AbstractRunner = runner_class(is_async=is_async)
         return runner

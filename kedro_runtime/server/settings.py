@@ -13,6 +13,7 @@ starts with ``KEDRO_RUNTIME_SERVER_``.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -42,18 +43,35 @@ API_KEY_ENV = "KEDRO_RUNTIME_SERVER_API_KEY"
 DEPRECATED_API_KEY_ENV = "KEDRO_RUNTIME_API_KEY"
 """The former name of :data:`API_KEY_ENV`, still read (with a warning) when the
 new one is not set."""
+RUN_TIMEOUT_ENV = "KEDRO_RUNTIME_SERVER_RUN_TIMEOUT"
+"""Seconds a run may take (a request may ask for less); unset for no deadline."""
+ALLOWED_HOSTS_ENV = "KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS"
+"""Comma-separated ``Host`` header values the server answers (default: any);
+``*.example.com`` allows subdomains. Others get 400 (DNS rebinding)."""
 MAX_JSON_DEPTH_ENV = "KEDRO_RUNTIME_SERVER_MAX_JSON_DEPTH"
 """How deep arrays and objects may nest in a request body."""
 MAX_TABLE_CELLS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_CELLS"
 """The most cells (rows x columns) a table sent in ``runtime_data`` may have."""
 MAX_TABLE_COLUMNS_ENV = "KEDRO_RUNTIME_SERVER_MAX_TABLE_COLUMNS"
 """The most distinct columns a table sent in ``runtime_data`` may have."""
+MAX_PARAMS_LEAVES_ENV = "KEDRO_RUNTIME_SERVER_MAX_PARAMS_LEAVES"
+"""The most values (leaves, list items included) a request's ``params`` may hold."""
+MAX_PARAMS_DEPTH_ENV = "KEDRO_RUNTIME_SERVER_MAX_PARAMS_DEPTH"
+"""How deep a request's ``params`` may nest, dotted keys counted part by part."""
+MAX_RUNTIME_DATA_ENV = "KEDRO_RUNTIME_SERVER_MAX_RUNTIME_DATA"
+"""The most datasets a request's ``runtime_data`` may name."""
+MAX_OUTPUTS_ENV = "KEDRO_RUNTIME_SERVER_MAX_OUTPUTS"
+"""The most datasets a request's ``outputs`` may name."""
 MAX_JSON_DEPTH_CEILING = 500
 """The deepest nesting limit a server may set."""
 _LIMIT_VARIABLES = {
     "max_json_depth": MAX_JSON_DEPTH_ENV,
     "max_table_cells": MAX_TABLE_CELLS_ENV,
     "max_table_columns": MAX_TABLE_COLUMNS_ENV,
+    "max_params_leaves": MAX_PARAMS_LEAVES_ENV,
+    "max_params_depth": MAX_PARAMS_DEPTH_ENV,
+    "max_runtime_data": MAX_RUNTIME_DATA_ENV,
+    "max_outputs": MAX_OUTPUTS_ENV,
 }
 
 DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -72,11 +90,21 @@ class RequestLimits:
         max_table_cells: The most cells (rows x columns) of one table decoded
             from ``runtime_data`` (2,000,000).
         max_table_columns: The most distinct columns of one such table (1,000).
+        max_params_leaves: The most values ``params`` may hold, each key and list
+            item counted (10,000).
+        max_params_depth: How deep ``params`` may nest, each part of a dotted
+            key counted (32).
+        max_runtime_data: The most datasets ``runtime_data`` may name (1,000).
+        max_outputs: The most datasets ``outputs`` may name (1,000).
     """
 
     max_json_depth: int = 64
     max_table_cells: int = 2_000_000
     max_table_columns: int = 1_000
+    max_params_leaves: int = 10_000
+    max_params_depth: int = 32
+    max_runtime_data: int = 1_000
+    max_outputs: int = 1_000
 
     def __post_init__(self) -> None:
         """Refuse limits that are not positive integers, or a depth over 500.
@@ -131,6 +159,8 @@ ENV_VARIABLES = (
     MAX_REQUEST_BYTES_ENV,
     REQUEST_TIMEOUT_ENV,
     PRELOAD_ENV,
+    ALLOWED_HOSTS_ENV,
+    RUN_TIMEOUT_ENV,
 )
 """What ``kedro server start`` sets for its workers (the API key is never set by
 the command: it comes from the environment the command runs in)."""
@@ -156,6 +186,9 @@ class ServerSettings:
         request_timeout: Seconds a client has to send its request body once
             its headers are in; a slower one gets 408 and is disconnected.
         limits: The work one request may ask for (see :class:`RequestLimits`).
+        allowed_hosts: The ``Host`` header values answered, or ``None`` for any.
+        run_timeout: Seconds a run may take, or ``None`` for no deadline; a
+            request may ask for less.
     """
 
     project_path: Path
@@ -167,6 +200,8 @@ class ServerSettings:
     preload: bool = True
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     limits: RequestLimits = RequestLimits()
+    allowed_hosts: tuple[str, ...] | None = None
+    run_timeout: float | None = None
 
     @classmethod
     def resolve(
@@ -180,6 +215,8 @@ class ServerSettings:
         environ: Mapping[str, str] | None = None,
         preload: bool | None = None,
         request_timeout: float | None = None,
+        allowed_hosts: Sequence[str] | None = None,
+        run_timeout: float | None = None,
     ) -> ServerSettings:
         """Settings from the arguments given, the environment for the rest.
 
@@ -200,6 +237,10 @@ class ServerSettings:
                 ``false`` for no), then ``True``.
             request_timeout: Default ``$KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT``,
                 then 60 seconds.
+            allowed_hosts: Default ``$KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS``
+                (comma-separated), then any host.
+            run_timeout: Default ``$KEDRO_RUNTIME_SERVER_RUN_TIMEOUT``, then no
+                deadline.
 
         Returns:
             The resolved settings.
@@ -229,7 +270,44 @@ class ServerSettings:
             preload=_preload(preload, environ),
             request_timeout=_request_timeout(request_timeout, environ),
             limits=RequestLimits.from_environ(environ),
+            allowed_hosts=_allowed_hosts(allowed_hosts, environ),
+            run_timeout=_run_timeout(run_timeout, environ),
         )
+
+
+def _run_timeout(given: float | None, environ: Mapping[str, str]) -> float | None:
+    raw: float | str | None = (
+        given if given is not None else environ.get(RUN_TIMEOUT_ENV, "").strip()
+    )
+    if raw in (None, ""):
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ServerSettingsError(
+            f"The run timeout ({RUN_TIMEOUT_ENV}, --run-timeout) must be a "
+            f"positive number of seconds, got {raw!r}."
+        )
+    return seconds
+
+
+def _allowed_hosts(
+    given: Sequence[str] | None, environ: Mapping[str, str]
+) -> tuple[str, ...] | None:
+    if given is None and environ.get(ALLOWED_HOSTS_ENV, "").strip():
+        given = environ[ALLOWED_HOSTS_ENV].split(",")
+    if given is None:
+        return None
+    hosts = tuple(dict.fromkeys(h.strip() for h in given if h.strip()))
+    if not hosts:
+        raise ServerSettingsError(
+            f"No allowed host ({ALLOWED_HOSTS_ENV}, --allowed-hosts): name at "
+            f"least one, e.g. 'api.example.com,localhost', or leave it out to "
+            f"answer any Host header."
+        )
+    return hosts
 
 
 def _or_variable(
