@@ -145,14 +145,21 @@ def with_shortcuts(options: object, **shortcuts: Any) -> SessionOptions | None:
         given; ``None`` if neither ``options`` nor any shortcut was given.
 
     Raises:
-        TypeError: If ``options`` is not a ``SessionOptions``, or a value has
-            the wrong type.
+        TypeError: If ``options`` is not a ``SessionOptions``, a shortcut
+            names no field of it, or a value has the wrong type.
         ValueError: If a value is wrong.
     """
     if options is not None and not isinstance(options, SessionOptions):
         raise TypeError(
             f"`options` must be a kedro_runtime.SessionOptions, got "
             f"{type(options).__name__}."
+        )
+    fields = [field.name for field in dataclasses.fields(SessionOptions)]
+    unknown = sorted(set(shortcuts) - set(fields))
+    if unknown:
+        raise TypeError(
+            f"KedroSession.create() got {unknown}, which are no options; the "
+            f"options (fields of SessionOptions) are {fields}."
         )
     changes = {name: value for name, value in shortcuts.items() if value is not None}
     if options is None and not changes:

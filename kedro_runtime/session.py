@@ -74,14 +74,7 @@ class KedroSession(BuiltSession):
         *,
         extra_params: Mapping[str, Any] | None = None,
         options: SessionOptions | None = None,
-        untrusted_runtime_params: bool | None = None,
-        run_logging: str | None = None,
-        strict_runtime_params: bool | None = None,
-        shared_files: str | None = None,
-        preload: bool | list[str] | None = None,
-        node_cache: bool | None = None,
-        node_cache_max_bytes: int | None = None,
-        shared_files_across_processes: bool | None = None,
+        **shortcuts: Any,
     ) -> KedroSession:
         """Create a session, as Kedro's ``KedroSession.create`` does.
 
@@ -98,15 +91,9 @@ class KedroSession(BuiltSession):
             options: The session's options (:class:`SessionOptions`, or its
                 preset :meth:`SessionOptions.for_service`); without it or a
                 shortcut, the session keeps those its ``__init__`` chose.
-            untrusted_runtime_params: Shortcut: sets this field of ``options``.
-            run_logging: Shortcut: sets this field of ``options``.
-            strict_runtime_params: Shortcut: sets this field of ``options``.
-            shared_files: Shortcut: sets this field of ``options``.
-            preload: Shortcut: sets this field of ``options``.
-            node_cache: Shortcut: sets this field of ``options``.
-            node_cache_max_bytes: Shortcut: sets this field of ``options``.
-            shared_files_across_processes: Shortcut: sets this field of
-                ``options``.
+            **shortcuts: Fields of :class:`SessionOptions` by name, each set on
+                ``options`` (e.g. ``preload=True``); ``None`` leaves a field as
+                it is.
 
         Returns:
             A new session.
@@ -117,24 +104,15 @@ class KedroSession(BuiltSession):
             RuntimeParamsTypeError: If they are not a mapping of names.
             TypeError: If ``env`` is not a string (Kedro would fail later, on
                 the first run, joining it to the configuration path), ``options``
-                is not a ``SessionOptions``, or an option has the wrong type.
+                is not a ``SessionOptions``, a shortcut names no field of it, or
+                an option has the wrong type.
             PreloadTypeError: If ``preload`` is not a bool or a list of names.
             ValueError: If ``run_logging`` is not ``"kedro"`` or ``"summary"``,
                 or ``shared_files`` is not a mode.
         """
         check_env(env)
         # Checked before the session is made; applied once Kedro's create made it.
-        wanted = with_shortcuts(
-            options,
-            untrusted_runtime_params=untrusted_runtime_params,
-            run_logging=run_logging,
-            strict_runtime_params=strict_runtime_params,
-            shared_files=shared_files,
-            preload=preload,
-            node_cache=node_cache,
-            node_cache_max_bytes=node_cache_max_bytes,
-            shared_files_across_processes=shared_files_across_processes,
-        )
+        wanted = with_shortcuts(options, **shortcuts)
         params = runtime_params_alias(runtime_params, extra_params, "create")
         nested = nest_params(params, argument="runtime_params")
         # Kedro's create, with its own arguments in its own order.

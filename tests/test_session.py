@@ -656,3 +656,10 @@ def test_a_custom_run_id_does_not_pin_kedros_latest_version(
         }
     )
     assert fresh.load("headline") == later["headline"].load()
+
+
+def test_a_create_shortcut_that_is_no_option_is_a_type_error_naming_the_options(
+    project_path: Path,
+) -> None:
+    with pytest.raises(TypeError, match=r"prelaod.*no options.*'preload'"):
+        KedroSession.create(project_path, prelaod=True)

@@ -107,41 +107,31 @@ def create_app(
     """Create the FastAPI app that serves a Kedro project from one warm session.
 
     The app's lifespan bootstraps the project, creates a kedro-runtime session
-    (``untrusted_runtime_params=True``), warms up every served pipeline before
-    the app takes requests, and closes the session at shutdown; each process
-    (each uvicorn worker) gets its own. Starlette does not run the lifespan of
-    mounted apps: mounted in another app, enter it from yours (docs/serving.md).
-
-    Every argument left out is read from an environment variable (see
-    :mod:`kedro_runtime.server.settings`), so that ``uvicorn --factory`` and
-    ``kedro server start`` workers can build the app.
+    with ``SessionOptions.for_service(preload=...)``, warms up every served
+    pipeline before the app takes requests, and closes the session at shutdown;
+    each process (each uvicorn worker) gets its own. Starlette does not run the
+    lifespan of mounted apps: mounted in another app, enter it from yours
+    (docs/serving.md). Every argument left out is read from its environment
+    variable, so that ``uvicorn --factory`` and ``kedro server start`` workers
+    can build the app; docs/options.md lists each with its default.
 
     Args:
-        project_path: The project's root folder (``$KEDRO_PROJECT_PATH``, then
-            the current directory).
-        env: The configuration environment (``$KEDRO_SERVER_ENV``).
-        conf_source: The configuration source (``$KEDRO_SERVER_CONF_SOURCE``).
-        pipelines: The pipelines requests may run
-            (``$KEDRO_RUNTIME_SERVER_PIPELINES``, comma-separated; default every
-            registered pipeline). Each is warmed up at start-up.
+        project_path: The project's root folder.
+        env: The configuration environment.
+        conf_source: The configuration source.
+        pipelines: The pipelines requests may run, each warmed up at start-up
+            (default: every registered pipeline).
         api_key: The key every request but ``GET /health`` must send, in an
-            ``X-API-Key`` header or as ``Authorization: Bearer <key>``
-            (``$KEDRO_RUNTIME_SERVER_API_KEY``; empty for none).
-        max_request_bytes: The largest request body accepted; larger ones get
-            413 (``$KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES``, then 10 MiB).
-        preload: Load the served pipelines' read-only inputs once, before
-            the app takes requests (``$KEDRO_RUNTIME_SERVER_PRELOAD``, then
-            ``True``); see ``docs/web-servers.md`` (Preloading).
-        request_timeout: Seconds a client has to send its request body once
-            its headers are in; a slower one gets 408 and is disconnected
-            (``$KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT``, then 60).
+            ``X-API-Key`` header or as ``Authorization: Bearer <key>``.
+        max_request_bytes: The largest request body; larger ones get 413.
+        preload: Load the served pipelines' read-only inputs once, at start-up.
+        request_timeout: Seconds a client has to send its body once its
+            headers are in; a slower one gets 408 and is disconnected.
         allowed_hosts: The ``Host`` header values the app answers, e.g.
-            ``["api.example.com", "*.internal"]``; others get 400, which stops
-            DNS rebinding (``$KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS``,
-            comma-separated; default any host).
+            ``["api.example.com", "*.internal"]``; others get 400.
         run_timeout: Seconds a run may take: past them it is stopped before its
-            next node and the request gets 504; a request's ``timeout`` may ask
-            for less (``$KEDRO_RUNTIME_SERVER_RUN_TIMEOUT``; default none).
+            next node and the request gets 504 (an ``X-Run-Timeout`` header
+            may ask for less).
 
     Returns:
         The app.

@@ -121,7 +121,7 @@ def _options() -> list[click.Parameter]:
             help=(
                 "Seconds a run may take: past them it is stopped before its next "
                 "node and the request gets 504. A request may ask for less with "
-                "`timeout`. Default: no deadline."
+                "an X-Run-Timeout header. Default: no deadline."
             ),
         ),
         click.Option(
