@@ -13,7 +13,9 @@ own (one worker, as a deployed server: the clients do not share its GIL), sends
 - ``deep``: 60,000 nested arrays padded with spaces to just over 1 MiB (issue
   18: 12.5 s of stalled ``/health``, gigabytes of memory);
 - ``sparse``: 12,000 records for the ``orders`` table that each carry a column
-  of their own (issue 18: a 12,000 x 12,000 table).
+  of their own (issue 18: a 12,000 x 12,000 table);
+- ``params``: a parameter holding a list of 100,000 numbers, about 600 KB
+  (issue 18: 18 s merged by OmegaConf under the process-wide config lock).
 
 It prints each request's status and duration, and the largest and median
 ``/health`` latency seen while the bodies were being handled.
@@ -79,7 +81,11 @@ def _sparse(_mib: int) -> bytes:
     return json.dumps({"runtime_data": {"orders": rows}}).encode()
 
 
-_BODIES = {"records": _records, "deep": _deep, "sparse": _sparse}
+def _params(_mib: int) -> bytes:
+    return json.dumps({"params": {"factor": list(range(100_000))}}).encode()
+
+
+_BODIES = {"records": _records, "deep": _deep, "sparse": _sparse, "params": _params}
 
 
 def main() -> int:
