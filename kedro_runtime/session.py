@@ -187,21 +187,18 @@ class KedroSession(BuiltSession):
             load_versions: Dataset name to the version to load.
             namespaces: Run only the nodes in these namespaces.
             only_missing_outputs: Run only nodes whose outputs are missing.
-            runtime_data: Dataset name to data (or a dataset) for this run only.
+            runtime_data: Dataset name to data, a dataset, or a ``Path`` (read
+                by the entry's own dataset type) for this run only.
             runtime_params: Parameters for this run only; ``"a.b"`` keys nest.
             extra_params: Deprecated alias of ``runtime_params``.
             run_id: The run's id and save version (default: a generated one).
             node_cache: Use the session's node cache, if it has one (``None``:
                 yes); ``False`` runs every node and leaves the cache as it is.
-            load_outputs: Outputs of the run to load before the run releases
-                its files (see ``shared_files.py``): the result holds their
-                data in a ``MemoryDataset``, so that no other run can
-                overwrite a file output between the run and the read. A name
-                that is not an output of the run is not in the result, as
-                without it. Services that send outputs back use it.
-            timeout: Seconds the run may take: past them, it is stopped before
-                its next node with ``RunTimeoutError`` (a running node is not
-                interrupted); ``None``: no deadline.
+            load_outputs: Outputs to load while the run still holds its files,
+                returned as ``MemoryDataset`` s: no other run can overwrite a
+                file output before it is read (services send outputs so).
+            timeout: Seconds the run may take: past them it stops before its
+                next node with ``RunTimeoutError``; ``None``: no deadline.
             request: A whole run made beforehand (a service's), given alone.
 
         Returns:

@@ -136,19 +136,17 @@ def iter_run_many(
             what is left per worker thread.
         skip: Indexes of requests not to run (checked all the same; no result).
         worker_logs: Level of the workers' per-run log lines: ``"warning"``
-            (default: a summary-mode session's ``INFO`` line per run is not
-            logged), ``"info"``, ``"debug"`` or ``"error"``.
+            (default: no ``INFO`` line per run), ``"info"``, ``"debug"`` or
+            ``"error"``.
 
     Returns:
         An iterator of one result per request run, each with its ``index``, in
         the order they complete. A failed run has its error in its result.
 
     Raises:
-        TypeError: If a request is neither a ``RunRequest`` nor a mapping, a
-            value has the wrong type, a request cannot be pickled
-            (``UnpicklableRuntimeDataError`` names the dataset), or
-            ``outputs``, ``client``, ``preload`` or ``batch_size`` has the
-            wrong type.
+        TypeError: If a request is neither a ``RunRequest`` nor a mapping or
+            cannot be pickled (``UnpicklableRuntimeDataError`` names the
+            dataset), or a value or an argument has the wrong type.
         ValueError: If a request has a key that is not a field of
             ``RunRequest``, a wrong value, or a ``run_id``; ``batch_size`` is
             below 1, or ``worker_logs`` is not a level named above.

@@ -119,8 +119,7 @@ def create_app(
         project_path: The project's root folder.
         env: The configuration environment.
         conf_source: The configuration source.
-        pipelines: The pipelines requests may run, each warmed up at start-up
-            (default: every registered pipeline).
+        pipelines: The pipelines requests may run (default: every one).
         api_key: The key every request but ``GET /health`` must send, in an
             ``X-API-Key`` header or as ``Authorization: Bearer <key>``.
         max_request_bytes: The largest request body; larger ones get 413.

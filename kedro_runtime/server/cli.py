@@ -72,10 +72,7 @@ def _options() -> list[click.Parameter]:
             type=click.IntRange(min=1),
             default=1,
             show_default=True,
-            help=(
-                "Number of worker processes. Each warms its own session before it "
-                "accepts requests; a worker that dies is replaced."
-            ),
+            help="Worker processes, each warming its own session before it serves.",
         ),
         click.Option(
             ["--pipelines"],
@@ -196,8 +193,26 @@ def start(metadata: ProjectMetadata, /, **options: Any) -> None:
             stacklevel=1,
         )
     project_path = metadata.project_path
-    # Workers read their settings from the environment: set every one, so that
-    # a value from an earlier command in the same shell is never picked up.
+    _export_settings(project_path, options)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        http="h11",
+        host=options["host"],
+        port=options["port"],
+        reload=reload,
+        reload_dirs=[str(project_path)] if reload else None,
+        workers=workers if workers > 1 else None,
+        log_level="info",
+    )
+
+
+def _export_settings(project_path: Any, options: dict[str, Any]) -> None:
+    """Put the command's settings where the workers read them: the environment.
+
+    Every variable is set or removed, so that a value from an earlier command
+    in the same shell is never picked up.
+    """
     for name in ENV_VARIABLES:
         os.environ.pop(name, None)
     os.environ[PROJECT_PATH_ENV] = str(project_path)
@@ -214,14 +229,3 @@ def start(metadata: ProjectMetadata, /, **options: Any) -> None:
         os.environ[RUN_TIMEOUT_ENV] = str(options["run_timeout"])
     if options["allowed_hosts"]:
         os.environ[ALLOWED_HOSTS_ENV] = ",".join(options["allowed_hosts"])
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        http="h11",
-        host=options["host"],
-        port=options["port"],
-        reload=reload,
-        reload_dirs=[str(project_path)] if reload else None,
-        workers=workers if workers > 1 else None,
-        log_level="info",
-    )
