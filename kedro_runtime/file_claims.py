@@ -44,7 +44,10 @@ def lock_folder() -> Path:
             others may enter it (someone could then hold or forge claims).
     """
     uid = os.getuid() if hasattr(os, "getuid") else None
-    folder = Path(tempfile.gettempdir()) / f"kedro-runtime-files-{uid or 'user'}"
+    folder = (
+        Path(tempfile.gettempdir())
+        / f"kedro-runtime-files-{'user' if uid is None else uid}"
+    )
     folder.mkdir(mode=0o700, exist_ok=True)
     info = folder.lstat()
     if uid is not None and (
