@@ -85,6 +85,12 @@ def commands() -> None:
 @click.option("--pipeline", "-p", default=None, help="Pipeline to run.")
 @click.option("--conf-source", default=None, help="Path of the configuration.")
 @click.option("--no-progress", is_flag=True, help="Do not show a progress bar.")
+@click.option(
+    "--node-cache",
+    is_flag=True,
+    help="Give each worker's session a node cache: points that share early "
+    "work reuse it on the same worker (docs/node-cache.md).",
+)
 @click.pass_obj
 def sweep(
     metadata: ProjectMetadata,
@@ -100,6 +106,7 @@ def sweep(
     pipeline: str | None,
     conf_source: str | None,
     no_progress: bool,
+    node_cache: bool,
 ) -> None:
     """Run the project once per point of a parameter grid, over Dask.
 
@@ -145,6 +152,7 @@ def sweep(
         batch_size=batch_size,
         skip=plan.skip,
         worker_logs="info" if verbose_workers else "warning",
+        node_cache=node_cache,
     )
     with _client(scheduler, workers) as client:
         done, failed = _write_results(run(client=client), points, keys, writer)

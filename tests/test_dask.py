@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import logging
 import os
 import pickle
@@ -583,6 +584,47 @@ def test_preload_is_forwarded_to_the_workers_sessions(
     assert "Cannot preload 'summary'" in str(refused[0].error)
 
 
+def test_node_cache_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match="node_cache"):
+        run_many(".", [{}], client=UNREACHABLE, node_cache="yes")  # type: ignore[arg-type]
+
+
+def test_node_cache_on_one_worker_reuses_an_identical_request(
+    project: Path, reference: Any
+) -> None:
+    request = {"runtime_params": {"factor": 1.25}}
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as one_worker,
+    ):
+        run = functools.partial(
+            run_many, project, client=one_worker, env="sweep", progress=False
+        )
+        first = run([request, request], node_cache=True)
+        again = run([request], node_cache=True)  # the same plugin: cache kept
+        uncached = run([request])  # another setting replaces the plugin
+        recached = run([request], node_cache=True)  # so this cache starts empty
+    expected = reference([request])[0]
+    results = [*first, *again, *uncached, *recached]
+    assert [r.error for r in results] == [None] * 5
+    # Outputs are equal; only versioned saves differ by run id.
+    assert all(r.outputs == expected for r in results)
+    assert first[0].reused == ()
+    assert first[1].reused != ()
+    # The same nodes a cached session of this process reuses on a second run.
+    with KedroSession.create(project, env="sweep", node_cache=True) as session:
+        session.run(**request)
+        session.run(**request)
+        report = session.last_report()
+    assert report is not None
+    assert first[1].reused == tuple(report.names("reused"))
+    assert again[0].reused == first[1].reused
+    assert uncached[0].reused == ()
+    assert recached[0].reused == ()
+
+
 def test_results_and_errors_unpickle_in_another_process(tmp_path: Path) -> None:
     try:
         raise KeyError("no such thing")
@@ -620,6 +662,26 @@ def sweep(project: Path, *args: str) -> Any:
     metadata = bootstrap_project(project)
     quiet_kedro_logs()
     return CliRunner().invoke(commands, ["sweep", *args, "--no-progress"], obj=metadata)
+
+
+def test_kedro_sweep_node_cache_flag_reaches_run_many(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The flag's effect on workers is tested through run_many above.
+    grid = tmp_path / "grid.yml"
+    grid.write_text("points:\n  - params: {factor: 1.0}\n")
+    seen: dict[str, Any] = {}
+
+    def fake(*args: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return iter(())
+
+    monkeypatch.setattr("kedro_runtime.dask.iter_run_many", fake)
+    metadata = type("Metadata", (), {"project_path": tmp_path})()
+    args = ["sweep", "--grid", str(grid), "--scheduler", UNREACHABLE, "--node-cache"]
+    result = CliRunner().invoke(commands, args, obj=metadata)
+    assert "node_cache" in seen, result.output
+    assert seen["node_cache"] is True
 
 
 def test_kedro_sweep_writes_one_row_per_grid_point(

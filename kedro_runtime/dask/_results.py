@@ -57,6 +57,9 @@ class RunResult:
         error: None for a successful run, else why it failed.
         duration: Seconds the run took on the worker (0.0 if it never ran).
         worker: Address of the worker that ran it, if any.
+        reused: Names of the nodes whose results the worker's node cache
+            reused instead of running them (``run_many(..., node_cache=True)``);
+            empty without the cache.
     """
 
     index: int
@@ -65,6 +68,7 @@ class RunResult:
     error: RunError | None = None
     duration: float = 0.0
     worker: str | None = None
+    reused: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -48,6 +48,7 @@ def run_many(
     conf_source: str | None = None,
     outputs: Sequence[str] | None = None,
     preload: bool | Sequence[str] = False,
+    node_cache: bool = False,
     progress: bool = True,
     batch_size: int | None = None,
     skip: Collection[int] = (),
@@ -67,6 +68,9 @@ def run_many(
         conf_source: Configuration folder of the workers' sessions.
         outputs: Names of the run outputs to load and return; None for all.
         preload: Forwarded to ``KedroSession.create`` on the workers.
+        node_cache: Give each worker's session a node cache (one per worker
+            process), so a request that repeats the work of an earlier one on
+            the same worker reuses its nodes' results; see ``RunResult.reused``.
         progress: Show a progress bar on stderr.
         batch_size: Requests per Dask task; None sizes batches from run times.
         skip: Indexes of requests not to run (they are checked all the same).
@@ -85,6 +89,7 @@ def run_many(
         conf_source=conf_source,
         outputs=outputs,
         preload=preload,
+        node_cache=node_cache,
         progress=progress,
         batch_size=batch_size,
         skip=skip,
@@ -102,6 +107,7 @@ def iter_run_many(
     conf_source: str | None = None,
     outputs: Sequence[str] | None = None,
     preload: bool | Sequence[str] = False,
+    node_cache: bool = False,
     progress: bool = True,
     batch_size: int | None = None,
     skip: Collection[int] = (),
@@ -130,6 +136,9 @@ def iter_run_many(
         outputs: Names of the run outputs to load and return; None returns
             every output of each run (its pipeline's free outputs).
         preload: Forwarded to ``KedroSession.create`` on the workers.
+        node_cache: Give each worker's session a node cache (one per worker
+            process), so a request that repeats the work of an earlier one on
+            the same worker reuses its nodes' results; see ``RunResult.reused``.
         progress: Show a progress bar (runs done, failed, rate) on stderr.
         batch_size: Requests per Dask task. None: one per task until run times
             are known, then about 0.3 s of runs, keeping at least four tasks of
@@ -152,7 +161,7 @@ def iter_run_many(
             below 1, or ``worker_logs`` is not a level named above.
     """
     outputs = _check_outputs(outputs)
-    preload = SessionOptions(preload=preload).preload_choice
+    checked = SessionOptions(preload=preload, node_cache=node_cache)
     sizer = BatchSizer(fixed=_check_batch_size(batch_size))
     log_level = _check_worker_logs(worker_logs)
     skipped = set(skip)
@@ -161,7 +170,9 @@ def iter_run_many(
         for index, request in enumerate(requests)
     ]
     items = [item for item in items if item[0] not in skipped]
-    plugin = KedroSessionPlugin(project_path, env, conf_source, preload)
+    plugin = KedroSessionPlugin(
+        project_path, env, conf_source, checked.preload_choice, checked.node_cache
+    )
     return _results(plugin, items, client, outputs, sizer, log_level, progress)
 
 
@@ -313,7 +324,15 @@ def _register(client: Client, plugin: KedroSessionPlugin) -> str:
     projects (or other options) are removed first. The same plugin registered
     again is kept as it is, with its warm sessions.
     """
-    key = repr((plugin.project_path, plugin.env, plugin.conf_source, plugin.preload))
+    key = repr(
+        (
+            plugin.project_path,
+            plugin.env,
+            plugin.conf_source,
+            plugin.preload,
+            plugin.node_cache,
+        )
+    )
     name = PLUGIN_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:16]
     for other in client.run_on_scheduler(_plugin_names):
         if other.startswith(PLUGIN_PREFIX) and other != name:

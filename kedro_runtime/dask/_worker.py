@@ -46,11 +46,13 @@ class KedroSessionPlugin(WorkerPlugin):
         env: str | None = None,
         conf_source: str | None = None,
         preload: bool | Sequence[str] = False,
+        node_cache: bool = False,
     ) -> None:
         self.project_path = Path(project_path).resolve().as_posix()
         self.env = env
         self.conf_source = conf_source
         self.preload = preload
+        self.node_cache = node_cache
         self._session: KedroSession | None = None
         self._lock: threading.Lock | None = None
 
@@ -85,12 +87,14 @@ class KedroSessionPlugin(WorkerPlugin):
                     save_on_close=False,
                     env=self.env,
                     conf_source=self.conf_source,
-                    options=worker_options(self.preload),
+                    options=worker_options(self.preload, self.node_cache),
                 )
             return self._session
 
 
-def worker_options(preload: bool | Sequence[str]) -> SessionOptions:
+def worker_options(
+    preload: bool | Sequence[str], node_cache: bool = False
+) -> SessionOptions:
     """The options of a worker's session: the service preset, with two changes.
 
     ``SessionOptions.for_service()`` (summary run logging, strict runtime
@@ -102,6 +106,7 @@ def worker_options(preload: bool | Sequence[str]) -> SessionOptions:
 
     Args:
         preload: ``run_many``'s ``preload``.
+        node_cache: ``run_many``'s ``node_cache`` (one cache per worker process).
 
     Returns:
         The options.
@@ -110,6 +115,7 @@ def worker_options(preload: bool | Sequence[str]) -> SessionOptions:
         untrusted_runtime_params=False,
         shared_files="warn",
         preload=preload if isinstance(preload, bool) else list(preload),
+        node_cache=node_cache,
     )
 
 
@@ -188,6 +194,7 @@ def _run_one(
         attempt = dataclasses.replace(request, run_id=run_id)
         start = time.perf_counter()
         returned = session.run(request=attempt)
+        report = session.last_report()
         loaded = _load_outputs(returned, outputs)
     except Exception as exc:
         logger.warning("Run %s (request %d) failed: %s", run_id, index, exc)
@@ -204,6 +211,7 @@ def _run_one(
         outputs=loaded,
         duration=time.perf_counter() - start,
         worker=address,
+        reused=tuple(report.names("reused")) if report else (),
     )
 
 
