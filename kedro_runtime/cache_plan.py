@@ -14,6 +14,7 @@ from kedro.pipeline import Node, Pipeline
 from . import _kedro_private as private
 from . import fingerprint
 from .cache_store import Outputs
+from .preload import PreloadedDataset
 
 if TYPE_CHECKING:
     from .node_cache import _RunState
@@ -83,19 +84,25 @@ class Keys:
         if name == "parameters" or name.startswith("params:"):
             return fingerprint.of_value(self._catalog.load(name))
         if name in self._data:
-            value = self._data[name]
-            if isinstance(value, AbstractDataset):
-                return fingerprint.of_file_dataset(value)
-            return fingerprint.of_value(value)
+            return _of_injected(self._data[name])
         dataset = self._catalog.get(name)
         if dataset is None:
             return None
-        if isinstance(dataset, MemoryDataset):  # preloaded: its file
+        if isinstance(dataset, MemoryDataset | PreloadedDataset):  # its file
             base = self._base.get(name)
             if base is None or isinstance(base, MemoryDataset):
                 return None
             dataset = base
         return fingerprint.of_file_dataset(dataset)
+
+
+def _of_injected(value: Any) -> str | None:
+    """The fingerprint of injected data: a value, or a dataset given instead."""
+    if isinstance(value, MemoryDataset):  # e.g. the server's decoded data
+        return fingerprint.of_value(value.load())
+    if isinstance(value, AbstractDataset):
+        return fingerprint.of_file_dataset(value)
+    return fingerprint.of_value(value)
 
 
 def rebuild(

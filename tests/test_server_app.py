@@ -8,6 +8,7 @@ schema and ``/snapshot``. ``test_server_http.py`` runs the real server process.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -601,3 +602,59 @@ def test_a_pipeline_that_is_not_registered_stops_the_start(tmp_path: Path) -> No
         with TestClient(app):
             pass
     assert served_project(app) is None
+
+
+# --- node cache --------------------------------------------------------------------
+
+
+class _Lines(logging.Handler):
+    """Keeps the messages of one logger (Kedro's logging setup replaces the root's
+    handlers when the session starts, so pytest's ``caplog`` misses them)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_node_cache_reuses_the_nodes_of_an_identical_request(tmp_path: Path) -> None:
+    app = create_app(copy_example(tmp_path / "orders"), api_key="", node_cache=True)
+    body = {
+        "runtime_data": {"orders": ORDERS},
+        "params": {"factor": 2},
+        "outputs": ["headline"],
+    }
+    lines = _Lines()
+    summary = logging.getLogger("kedro_runtime.node_cache")
+    with TestClient(app) as test_client:
+        served = served_project(app)
+        assert served is not None and served.session.options.node_cache
+        level = summary.level
+        summary.addHandler(lines)
+        summary.setLevel(logging.INFO)
+        try:
+            first = post_run(test_client, body)
+            second = post_run(test_client, body)
+        finally:
+            summary.removeHandler(lines)
+            summary.setLevel(level)
+    assert first[0] == second[0] == 200, (first, second)
+    assert first[1]["outputs"] == second[1]["outputs"]
+    assert first[1]["outputs"] == {
+        "headline": "Top region north: 339.60 EUR (factor 2)"
+    }
+    # The one summary line per run: every node ran, then none did (the
+    # default server preloads the catalog's inputs; they count by their file).
+    assert lines.lines[0] == "Node cache: 6 ran, 0 reused, 0 skipped"
+    assert lines.lines[1].startswith("Node cache: 0 ran, ")
+    assert " 0 reused" not in lines.lines[1]
+    assert len(lines.lines) == 2
+
+
+def test_no_node_cache_unless_asked(client: TestClient) -> None:
+    served = served_project(client.app)  # type: ignore[arg-type]
+    assert served is not None
+    assert served.session.options.node_cache is False
+    assert served.session.last_report() is None

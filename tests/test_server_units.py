@@ -474,3 +474,37 @@ def test_the_former_api_key_variable_is_read_with_a_warning(tmp_path: Path) -> N
     assert settings.api_key == "old"
     both = {DEPRECATED_API_KEY_ENV: "old", API_KEY_ENV: "new"}
     assert ServerSettings.resolve(project_path=tmp_path, environ=both).api_key == "new"
+
+
+def test_server_start_node_cache_flag_and_variable_reach_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn  # noqa: PLC0415
+
+    from kedro_runtime.server.settings import (  # noqa: PLC0415
+        ENV_VARIABLES,
+        NODE_CACHE_ENV,
+        ServerSettings,
+    )
+
+    for name in ENV_VARIABLES:  # restored after the test, as they were
+        monkeypatch.setenv(name, "")
+    seen: list[bool] = []
+    monkeypatch.setattr(
+        uvicorn, "run", lambda *a, **k: seen.append(ServerSettings.resolve().node_cache)
+    )
+    metadata = type("Metadata", (), {"project_path": tmp_path})()
+    for arguments in ([], ["--node-cache"], []):
+        result = CliRunner().invoke(
+            commands, ["server", "start", *arguments], obj=metadata
+        )
+        assert result.exit_code == 0, result.output
+    assert seen == [False, True, False]
+    # Without the command (uvicorn --factory): the variable, off by default.
+    for raw, expected in (("", False), ("1", True), ("true", True), ("0", False)):
+        environ = {NODE_CACHE_ENV: raw}
+        assert ServerSettings.resolve(tmp_path, environ=environ).node_cache is expected
+    on = ServerSettings.resolve(
+        tmp_path, environ={NODE_CACHE_ENV: "1"}, node_cache=False
+    )
+    assert on.node_cache is False  # an argument wins over the variable

@@ -103,11 +103,12 @@ def create_app(
     request_timeout: float | None = None,
     allowed_hosts: Sequence[str] | None = None,
     run_timeout: float | None = None,
+    node_cache: bool | None = None,
 ) -> FastAPI:
     """Create the FastAPI app that serves a Kedro project from one warm session.
 
     The app's lifespan bootstraps the project, creates a kedro-runtime session
-    with ``SessionOptions.for_service(preload=...)``, warms up every served
+    with ``SessionOptions.for_service(preload=..., node_cache=...)``, warms up every served
     pipeline before the app takes requests, and closes the session at shutdown;
     each process (each uvicorn worker) gets its own. Starlette does not run the
     lifespan of mounted apps: mounted in another app, enter it from yours
@@ -131,6 +132,8 @@ def create_app(
         run_timeout: Seconds a run may take: past them it is stopped before its
             next node and the request gets 504 (an ``X-Run-Timeout`` header
             may ask for less).
+        node_cache: Keep a node cache in the session (default off): a request
+            that repeats an earlier one's work reuses its nodes' results.
 
     Returns:
         The app.
@@ -146,6 +149,7 @@ def create_app(
         request_timeout=request_timeout,
         allowed_hosts=allowed_hosts,
         run_timeout=run_timeout,
+        node_cache=node_cache,
     )
     app = KedroRuntimeApp(
         title="Kedro project server (kedro-runtime)",
@@ -189,6 +193,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         conf_source=settings.conf_source,
         pipelines=settings.pipelines,
         preload=settings.preload,
+        node_cache=settings.node_cache,
         limits=settings.limits,
         run_timeout=settings.run_timeout,
     )

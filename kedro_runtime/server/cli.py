@@ -35,6 +35,7 @@ from .settings import (
     ENV_ENV,
     ENV_VARIABLES,
     MAX_REQUEST_BYTES_ENV,
+    NODE_CACHE_ENV,
     PIPELINES_ENV,
     PRELOAD_ENV,
     PROJECT_PATH_ENV,
@@ -91,6 +92,15 @@ def _options() -> list[click.Parameter]:
             help=(
                 "Load the served pipelines' read-only inputs (datasets no node "
                 "writes) once per worker, before it reports healthy."
+            ),
+        ),
+        click.Option(
+            ["--node-cache"],
+            is_flag=True,
+            default=False,
+            help=(
+                "Keep a node cache in each worker's session: a request that "
+                "repeats an earlier one's work reuses its nodes' results."
             ),
         ),
         click.Option(
@@ -225,6 +235,7 @@ def _export_settings(project_path: Any, options: dict[str, Any]) -> None:
     os.environ[MAX_REQUEST_BYTES_ENV] = str(options["max_request_bytes"])
     os.environ[REQUEST_TIMEOUT_ENV] = str(options["request_timeout"])
     os.environ[PRELOAD_ENV] = "1" if options["preload"] else "0"
+    os.environ[NODE_CACHE_ENV] = "1" if options["node_cache"] else "0"
     if options["run_timeout"] is not None:
         os.environ[RUN_TIMEOUT_ENV] = str(options["run_timeout"])
     if options["allowed_hosts"]:

@@ -247,6 +247,7 @@ class ServedProject:
         conf_source: str | None = None,
         pipelines: Sequence[str] | None = None,
         preload: bool = True,
+        node_cache: bool = False,
         limits: RequestLimits | None = None,
         run_timeout: float | None = None,
     ) -> ServedProject:
@@ -262,6 +263,7 @@ class ServedProject:
                 ``SessionOptions.for_service()``; only ``preload`` differs from
                 that preset's default, because a server warms up before it
                 takes requests (``--no-preload`` turns it off).
+            node_cache: Keep a node cache in the session (``--node-cache``).
             limits: The limits request data is decoded within.
             run_timeout: Seconds a run may take, or ``None`` for no deadline.
 
@@ -280,7 +282,7 @@ class ServedProject:
             conf_source=conf_source,
             pipelines=names,
             runtime_params=None,
-            options=SessionOptions.for_service(preload=preload),
+            options=SessionOptions.for_service(preload=preload, node_cache=node_cache),
         )
         try:
             infos = {

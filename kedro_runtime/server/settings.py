@@ -38,6 +38,8 @@ REQUEST_TIMEOUT_ENV = "KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT"
 """Seconds a client has to send its request body, once its headers are in."""
 PRELOAD_ENV = "KEDRO_RUNTIME_SERVER_PRELOAD"
 """``0`` or ``false`` to not preload the served pipelines' read-only inputs."""
+NODE_CACHE_ENV = "KEDRO_RUNTIME_SERVER_NODE_CACHE"
+"""``1`` or ``true`` to give the served session a node cache (default: none)."""
 API_KEY_ENV = "KEDRO_RUNTIME_SERVER_API_KEY"
 """The API key clients must send; unset or empty for no key."""
 DEPRECATED_API_KEY_ENV = "KEDRO_RUNTIME_API_KEY"
@@ -159,6 +161,7 @@ ENV_VARIABLES = (
     MAX_REQUEST_BYTES_ENV,
     REQUEST_TIMEOUT_ENV,
     PRELOAD_ENV,
+    NODE_CACHE_ENV,
     ALLOWED_HOSTS_ENV,
     RUN_TIMEOUT_ENV,
 )
@@ -183,6 +186,8 @@ class ServerSettings:
         api_key: The key clients must send, or ``None`` for no key.
         preload: Whether the session preloads the served pipelines' read-only
             inputs before the server takes requests.
+        node_cache: Whether the session keeps a node cache, so that a request
+            repeating the work of an earlier one reuses its nodes' results.
         request_timeout: Seconds a client has to send its request body once
             its headers are in; a slower one gets 408 and is disconnected.
         limits: The work one request may ask for (see :class:`RequestLimits`).
@@ -198,6 +203,7 @@ class ServerSettings:
     max_request_bytes: int
     api_key: str | None
     preload: bool = True
+    node_cache: bool = False
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     limits: RequestLimits = RequestLimits()
     allowed_hosts: tuple[str, ...] | None = None
@@ -217,6 +223,7 @@ class ServerSettings:
         request_timeout: float | None = None,
         allowed_hosts: Sequence[str] | None = None,
         run_timeout: float | None = None,
+        node_cache: bool | None = None,
     ) -> ServerSettings:
         """Settings from the arguments given, the environment for the rest.
 
@@ -241,6 +248,8 @@ class ServerSettings:
                 (comma-separated), then any host.
             run_timeout: Default ``$KEDRO_RUNTIME_SERVER_RUN_TIMEOUT``, then no
                 deadline.
+            node_cache: Default ``$KEDRO_RUNTIME_SERVER_NODE_CACHE``, then
+                ``False``.
 
         Returns:
             The resolved settings.
@@ -267,7 +276,8 @@ class ServerSettings:
             pipelines=_pipelines(pipelines, environ),
             max_request_bytes=_max_request_bytes(max_request_bytes, environ),
             api_key=key or None,
-            preload=_preload(preload, environ),
+            preload=_flag(preload, environ, PRELOAD_ENV, default=True),
+            node_cache=_flag(node_cache, environ, NODE_CACHE_ENV, default=False),
             request_timeout=_request_timeout(request_timeout, environ),
             limits=RequestLimits.from_environ(environ),
             allowed_hosts=_allowed_hosts(allowed_hosts, environ),
@@ -316,10 +326,14 @@ def _or_variable(
     return given if given is not None else environ.get(name) or None
 
 
-def _preload(given: bool | None, environ: Mapping[str, str]) -> bool:
+def _flag(
+    given: bool | None, environ: Mapping[str, str], name: str, *, default: bool
+) -> bool:
+    """``given``, else the variable ``name`` (``0``, ``false``, ``no``: off)."""
     if given is not None:
         return given
-    return environ.get(PRELOAD_ENV, "1").strip().lower() not in ("0", "false", "no")
+    raw = environ.get(name, "").strip().lower()
+    return default if not raw else raw not in ("0", "false", "no")
 
 
 def _pipelines(
