@@ -302,3 +302,27 @@ def test_a_parallel_run_bypasses_the_cache(
     assert result == expected
     report = session.last_report()
     assert report is not None and report.names("reused") == []
+
+
+def test_a_preloaded_input_counts_by_its_file(project: Path, nodes: ModuleType) -> None:
+    with KedroSession.create(project, node_cache=True, preload=True) as session:
+        first = outputs(session.run())
+        nodes.CALLS.clear()
+        assert outputs(session.run()) == first
+    assert nodes.CALLS == ["stamp"]
+
+
+def test_data_injected_as_a_memory_dataset_counts_by_content(
+    session: KedroSession, nodes: ModuleType
+) -> None:
+    from kedro.io import MemoryDataset  # noqa: PLC0415
+
+    first = outputs(session.run(runtime_data={"table": MemoryDataset(TABLE.copy())}))
+    nodes.CALLS.clear()
+    again = outputs(session.run(runtime_data={"table": MemoryDataset(TABLE.copy())}))
+    assert again == first
+    assert nodes.CALLS == ["stamp"]
+    changed = TABLE.assign(value=[1, 2, 4])
+    nodes.CALLS.clear()
+    session.run(runtime_data={"table": MemoryDataset(changed)})
+    assert "first" in nodes.CALLS
