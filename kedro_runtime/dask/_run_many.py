@@ -21,8 +21,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from kedro_runtime import SessionOptions
-
 from ._batches import BatchRunner, BatchSizer, Item
 from ._requests import as_request, serialise
 from ._results import RunResult
@@ -136,9 +134,7 @@ def iter_run_many(
         outputs: Names of the run outputs to load and return; None returns
             every output of each run (its pipeline's free outputs).
         preload: Forwarded to ``KedroSession.create`` on the workers.
-        node_cache: Give each worker's session a node cache (one per worker
-            process), so a request that repeats the work of an earlier one on
-            the same worker reuses its nodes' results; see ``RunResult.reused``.
+        node_cache: Give each worker's session a node cache (``RunResult.reused``).
         progress: Show a progress bar (runs done, failed, rate) on stderr.
         batch_size: Requests per Dask task. None: one per task until run times
             are known, then about 0.3 s of runs, keeping at least four tasks of
@@ -161,7 +157,7 @@ def iter_run_many(
             below 1, or ``worker_logs`` is not a level named above.
     """
     outputs = _check_outputs(outputs)
-    checked = SessionOptions(preload=preload, node_cache=node_cache)
+    plugin = KedroSessionPlugin(project_path, env, conf_source, preload, node_cache)
     sizer = BatchSizer(fixed=_check_batch_size(batch_size))
     log_level = _check_worker_logs(worker_logs)
     skipped = set(skip)
@@ -170,9 +166,6 @@ def iter_run_many(
         for index, request in enumerate(requests)
     ]
     items = [item for item in items if item[0] not in skipped]
-    plugin = KedroSessionPlugin(
-        project_path, env, conf_source, checked.preload_choice, checked.node_cache
-    )
     return _results(plugin, items, client, outputs, sizer, log_level, progress)
 
 

@@ -35,7 +35,8 @@ class KedroSessionPlugin(WorkerPlugin):
     worker gets, in the task's thread (not in the worker's event loop), and
     reused by every later run. An error there is reported by each run, and the
     next run tries again. The session is closed when the plugin is removed or
-    the worker closes.
+    the worker closes. ``preload`` and ``node_cache`` are checked when the
+    plugin is made, as ``SessionOptions`` checks them.
     """
 
     idempotent = True
@@ -51,8 +52,9 @@ class KedroSessionPlugin(WorkerPlugin):
         self.project_path = Path(project_path).resolve().as_posix()
         self.env = env
         self.conf_source = conf_source
-        self.preload = preload
-        self.node_cache = node_cache
+        checked = SessionOptions(preload=preload, node_cache=node_cache)
+        self.preload = checked.preload_choice
+        self.node_cache = checked.node_cache
         self._session: KedroSession | None = None
         self._lock: threading.Lock | None = None
 

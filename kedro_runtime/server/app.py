@@ -108,13 +108,13 @@ def create_app(
     """Create the FastAPI app that serves a Kedro project from one warm session.
 
     The app's lifespan bootstraps the project, creates a kedro-runtime session
-    with ``SessionOptions.for_service(preload=..., node_cache=...)``, warms up every served
-    pipeline before the app takes requests, and closes the session at shutdown;
-    each process (each uvicorn worker) gets its own. Starlette does not run the
-    lifespan of mounted apps: mounted in another app, enter it from yours
-    (docs/serving.md). Every argument left out is read from its environment
-    variable, so that ``uvicorn --factory`` and ``kedro server start`` workers
-    can build the app; docs/options.md lists each with its default.
+    with ``SessionOptions.for_service(preload=..., node_cache=...)``, warms up
+    every served pipeline before the app takes requests, and closes the session
+    at shutdown; each process (each uvicorn worker) gets its own. Starlette does
+    not run the lifespan of mounted apps: mounted in another app, enter it from
+    yours (docs/serving.md). Every argument left out is read from its
+    environment variable, so that ``uvicorn --factory`` and ``kedro server
+    start`` workers can build the app; docs/options.md lists each with its default.
 
     Args:
         project_path: The project's root folder.
@@ -132,8 +132,7 @@ def create_app(
         run_timeout: Seconds a run may take: past them it is stopped before its
             next node and the request gets 504 (an ``X-Run-Timeout`` header
             may ask for less).
-        node_cache: Keep a node cache in the session (default off): a request
-            that repeats an earlier one's work reuses its nodes' results.
+        node_cache: Keep a node cache in the session (docs/node-cache.md).
 
     Returns:
         The app.

@@ -248,8 +248,7 @@ class ServerSettings:
                 (comma-separated), then any host.
             run_timeout: Default ``$KEDRO_RUNTIME_SERVER_RUN_TIMEOUT``, then no
                 deadline.
-            node_cache: Default ``$KEDRO_RUNTIME_SERVER_NODE_CACHE``, then
-                ``False``.
+            node_cache: Default ``$KEDRO_RUNTIME_SERVER_NODE_CACHE``, then off.
 
         Returns:
             The resolved settings.
