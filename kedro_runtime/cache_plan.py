@@ -14,6 +14,7 @@ from kedro.pipeline import Node, Pipeline
 from . import _kedro_private as private
 from . import fingerprint
 from .cache_store import Outputs
+from .memory import RunMemoryDataset
 
 if TYPE_CHECKING:
     from .node_cache import _RunState
@@ -170,12 +171,18 @@ def _replay_node(node: Node, stored: Outputs, catalog: DataCatalog) -> Node:
 def _must_copy(catalog: DataCatalog, name: str, mode: str) -> bool:
     """Whether a stored output must be copied before the run saves it.
 
-    Not when it goes to a ``MemoryDataset`` that copies it as the cache would
-    (its copy mode inferred, ``deepcopy``, or the stored value's own): saving
-    it copies it already.
+    Not when it goes to a ``MemoryDataset`` (Kedro's, or the run's
+    :class:`~kedro_runtime.memory.RunMemoryDataset`, which copies as Kedro's
+    does) that copies it as the cache would (its copy mode inferred,
+    ``deepcopy``, or the stored value's own): saving it copies it already.
     """
     dataset = catalog.get(name, fallback_to_runtime_pattern=True)
-    dataset_mode = "assign" if dataset is None else private.memory_copy_mode(dataset)
+    if dataset is None:
+        dataset_mode: str | None = "assign"
+    elif isinstance(dataset, RunMemoryDataset):
+        dataset_mode = dataset._given_mode
+    else:
+        dataset_mode = private.memory_copy_mode(dataset)
     return dataset_mode not in (None, "deepcopy", mode) or mode == "assign"
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from _cache_project import PACKAGE, create_cache_project
@@ -24,6 +25,7 @@ from kedro.pipeline import Node
 from kedro.runner import ParallelRunner, ThreadRunner
 
 from kedro_runtime import KedroSession, RunRequest, SessionOptions
+from kedro_runtime.node_cache import _size
 
 TABLE = pd.DataFrame({"key": ["a", "b", "c"], "value": [1, 2, 3]})
 
@@ -302,3 +304,19 @@ def test_a_parallel_run_bypasses_the_cache(
     assert result == expected
     report = session.last_report()
     assert report is not None and report.names("reused") == []
+
+
+def test_stored_frame_size_is_its_deep_memory_usage():
+    frame = pd.DataFrame(
+        {
+            "text": ["x" * i for i in range(50)],
+            "kind": pd.Categorical(["u", "v"] * 25),
+            "when": pd.date_range("2020", periods=50, tz="UTC"),
+            "count": pd.array(range(50), dtype="Int64"),
+            "value": np.arange(50.0),
+        },
+        index=pd.Index([str(i) for i in range(50)]),
+    )
+    assert _size({"a": frame, "b": frame}) == 2 * int(
+        frame.memory_usage(deep=True).sum()
+    )
