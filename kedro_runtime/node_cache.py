@@ -29,6 +29,7 @@ does not wait for it: it computes the node itself.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
@@ -45,6 +46,7 @@ from pluggy import PluginManager
 from . import _kedro_private as private
 from .cache_plan import Keys, rebuild
 from .cache_store import MemoryStore, Outputs, RunReport, Store
+from .memory import RunMemoryDataset
 from .preload import size_of
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,19 @@ class _RunState:
     started: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     replays: dict[str, Outputs] = field(default_factory=dict)
+    catalog: DataCatalog | None = None
+
+
+@dataclass
+class _Pending:
+    """A node that ran, its outputs stored as the runner saves them."""
+
+    state: _RunState
+    node: Node
+    key: str
+    values: dict[str, str]
+    """Outputs still to be saved, with their copy mode."""
+    stored: Outputs = field(default_factory=dict)
 
 
 class NodeCache:
@@ -129,7 +144,7 @@ class NodeCache:
         skipped: list[str] = []
         try:
             if enabled:
-                catalog = hook_args["catalog"]
+                catalog = state.catalog = hook_args["catalog"]
                 keys = Keys(catalog, base, runtime_data or {}).of(pipe)
                 self._claim(state, pipe, keys)
                 hook_args["pipeline"], skipped = rebuild(pipe, catalog, state)
@@ -201,17 +216,42 @@ class NodeCache:
         key = state.keys.get(node.name)
         if key is None or node.name in state.hits:
             return
+        entry = _Pending(state, node, key, {})
         try:
-            stored: Outputs | None = {}
+            if inspect.isgeneratorfunction(node.func):  # saved in chunks
+                raise TypeError(node.name)
             for name, value in outputs.items():
                 mode = private.infer_copy_mode(value)
-                stored[name] = (private.copy_with_mode(value, mode), mode)  # type: ignore[index]
+                if _copied_by_run(state, name, mode):
+                    entry.values[name] = mode  # its dataset's copy, once saved
+                else:
+                    entry.stored[name] = (private.copy_with_mode(value, mode), mode)
         except Exception:  # cannot be copied: not stored
-            stored = None
-        if stored is not None:
-            with self._lock:
-                self._store.put(key, stored, _size(outputs))
-        self._release(state, key)
+            self._release(state, key)
+            return
+        pending: list[_Pending] = self._local.__dict__.setdefault("pending", [])
+        pending[:] = [p for p in pending if p.state.run_id in self._runs]
+        pending.append(entry)
+        self._saved("", node)
+
+    def _saved(self, name: str, node: Node) -> None:
+        """Store a node's outputs once the runner saved those its
+        :class:`RunMemoryDataset` s copy: the store shares their copies (private:
+        loads copy them again)."""
+        pending: list[_Pending] = self._local.__dict__.get("pending", [])
+        entry = next((p for p in pending if p.node is node), None)
+        if entry is None:
+            return
+        if name in entry.values:
+            mode = entry.values.pop(name)
+            dataset = entry.state.catalog.get(name)  # type: ignore[union-attr]
+            entry.stored[name] = (dataset._value, mode)  # type: ignore[union-attr]
+        if entry.values:
+            return
+        pending.remove(entry)
+        with self._lock:
+            self._store.put(entry.key, entry.stored, _size(entry.stored))
+        self._release(entry.state, entry.key)
 
     def _failed(self, run_id: str, node: Node) -> None:
         self._left(run_id)
@@ -240,18 +280,36 @@ class _Recorder:
         self._cache._finished(run_id, node, outputs)
 
     @hook_impl
+    def after_dataset_saved(self, dataset_name: str, node: Node) -> None:
+        """Store a saved output of a node that ran, if it has a key."""
+        self._cache._saved(dataset_name, node)
+
+    @hook_impl
     def on_node_error(self, node: Node, run_id: str) -> None:
         """Free the key of a node that failed, for another run to compute."""
         self._cache._failed(run_id, node)
 
 
-def _size(outputs: Mapping[str, Any]) -> int:
+def _copied_by_run(state: _RunState, name: str, mode: str) -> bool:
+    """Whether the run saves output ``name`` into a :class:`RunMemoryDataset`
+    that copies it with ``mode`` (``copy`` or ``deepcopy``), as the cache would."""
+    dataset = None if state.catalog is None else state.catalog.get(name)
+    return (
+        isinstance(dataset, RunMemoryDataset)
+        and mode != "assign"
+        and (dataset._given_mode or mode) == mode
+    )
+
+
+def _size(outputs: Outputs) -> int:
     """The measured bytes of ``outputs``, as :func:`~kedro_runtime.preload.size_of`
     measures them (a DataFrame's ``memory_usage(deep=True)``) but column by
     column: numpy-backed numeric columns by ``nbytes`` (what ``deep=True`` gives
     for them), the others by their own deep ``memory_usage``. Same number,
     without building the per-column Series that ``DataFrame.memory_usage`` does."""
-    return sum(_frame_size(value) or size_of(value) or 0 for value in outputs.values())
+    return sum(
+        _frame_size(value) or size_of(value) or 0 for value, _ in outputs.values()
+    )
 
 
 def _frame_size(value: Any) -> int | None:

@@ -317,6 +317,6 @@ def test_stored_frame_size_is_its_deep_memory_usage():
         },
         index=pd.Index([str(i) for i in range(50)]),
     )
-    assert _size({"a": frame, "b": frame}) == 2 * int(
+    assert _size({"a": (frame, "copy"), "b": (frame, "copy")}) == 2 * int(
         frame.memory_usage(deep=True).sum()
     )
