@@ -46,7 +46,7 @@ from pluggy import PluginManager
 from . import _kedro_private as private
 from .cache_plan import Keys, rebuild
 from .cache_store import MemoryStore, Outputs, RunReport, Store
-from .memory import RunMemoryDataset
+from .memory import RunMemoryDataset, copy_mode_of
 from .preload import size_of
 
 logger = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ class NodeCache:
             if inspect.isgeneratorfunction(node.func):  # saved in chunks
                 raise TypeError(node.name)
             for name, value in outputs.items():
-                mode = private.infer_copy_mode(value)
+                mode = copy_mode_of(value)
                 if _copied_by_run(state, name, mode):
                     entry.values[name] = mode  # its dataset's copy, once saved
                 else:
