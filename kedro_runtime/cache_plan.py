@@ -151,12 +151,27 @@ def _persistent(catalog: DataCatalog, name: str) -> bool:
 
 def _replay_node(node: Node, stored: Outputs, catalog: DataCatalog) -> Node:
     """A node like ``node``, without inputs, that returns ``stored`` (copied where
-    the run's dataset would not copy it)."""
+    the run's dataset would not copy it).
+
+    An output that would go to the run's :class:`RunMemoryDataset` goes to a
+    :class:`_ReplayDataset` instead, which keeps the stored value without copying
+    it and copies it on every load, as the run's dataset would.
+    """
     outputs = list(node.outputs)
     name = node.name
     if node.namespace and name.startswith(node.namespace + "."):
         name = name[len(node.namespace) + 1 :]
-    copies = [_must_copy(catalog, out, stored[out][1]) for out in outputs]
+    copies = []
+    for out in outputs:
+        mode = stored[out][1]
+        dataset = catalog.get(out, fallback_to_runtime_pattern=True)
+        if (
+            isinstance(dataset, RunMemoryDataset)
+            and mode != "assign"
+            and (dataset._given_mode or mode) == mode
+        ):
+            catalog[out] = _ReplayDataset(mode)
+        copies.append(_must_copy(catalog, out, mode))
     return Node(
         _Replay(outputs, stored, copies),
         None,
@@ -184,6 +199,17 @@ def _must_copy(catalog: DataCatalog, name: str, mode: str) -> bool:
     else:
         dataset_mode = private.memory_copy_mode(dataset)
     return dataset_mode not in (None, "deepcopy", mode) or mode == "assign"
+
+
+class _ReplayDataset(RunMemoryDataset):
+    """The run's dataset for a reused output: saving keeps the stored value
+    itself, every load copies it (``copy_mode``), so no node gets the store's."""
+
+    def __init__(self, copy_mode: str):
+        super().__init__(copy_mode=copy_mode)
+
+    def _save(self, data: Any) -> None:
+        self._value = data
 
 
 class _Replay:
