@@ -170,7 +170,7 @@ def _replay_node(node: Node, stored: Outputs, catalog: DataCatalog) -> Node:
             and mode != "assign"
             and (dataset._given_mode or mode) == mode
         ):
-            catalog[out] = _ReplayDataset(mode)
+            private.catalog_datasets(catalog)[out] = _ReplayDataset(mode)
         copies.append(_must_copy(catalog, out, mode))
     return Node(
         _Replay(outputs, stored, copies),

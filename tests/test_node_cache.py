@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import threading
 import time
@@ -320,3 +321,15 @@ def test_stored_frame_size_is_its_deep_memory_usage():
     assert _size({"a": (frame, "copy"), "b": (frame, "copy")}) == 2 * int(
         frame.memory_usage(deep=True).sum()
     )
+
+
+def test_a_reused_run_logs_no_catalog_warning(
+    session: KedroSession, nodes: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = outputs(session.run())
+    with caplog.at_level(logging.WARNING):
+        again = outputs(session.run())
+    assert again == first
+    assert [
+        r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
+    ] == []
