@@ -6,8 +6,9 @@ value, injected data by content, catalog files by path, size, modification time
 and load version, and an intermediate dataset by the key of the node that made
 it. When a run's node has the key of a stored result (a **hit**), the node is
 replaced, for this run, by a node of the same name, tags and outputs, without
-inputs, that returns the stored outputs (copied, by the node or by the run's
-``MemoryDataset`` when it saves them); the nodes that only fed it
+inputs, that returns the stored outputs (copied by the node, by the run's
+``MemoryDataset`` when it saves them, or by the ``_ReplayDataset`` that holds
+them for the run on every load); the nodes that only fed it
 (with no output to a persistent dataset) are skipped. The runner saves the
 outputs as a full run does, so files and versions on disk are the same.
 
