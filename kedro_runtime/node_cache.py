@@ -246,12 +246,16 @@ class NodeCache:
         if name in entry.values:
             mode = entry.values.pop(name)
             dataset = entry.state.catalog.get(name)  # type: ignore[union-attr]
-            entry.stored[name] = (dataset._value, mode)  # type: ignore[union-attr]
+            if not isinstance(dataset, RunMemoryDataset) or not dataset.exists():
+                entry.stored.clear()  # not the dataset it was: not stored
+            else:
+                entry.stored[name] = (dataset._value, mode)
         if entry.values:
             return
         pending.remove(entry)
-        with self._lock:
-            self._store.put(entry.key, entry.stored, _size(entry.stored))
+        if len(entry.stored) == len(node.outputs):
+            with self._lock:
+                self._store.put(entry.key, entry.stored, _size(entry.stored))
         self._release(entry.state, entry.key)
 
     def _failed(self, run_id: str, node: Node) -> None:
