@@ -14,6 +14,7 @@ from kedro.pipeline import Node, Pipeline
 from . import _kedro_private as private
 from . import fingerprint
 from .cache_store import Outputs
+from .memory import RunMemoryDataset
 from .preload import PreloadedDataset
 
 if TYPE_CHECKING:
@@ -157,12 +158,27 @@ def _persistent(catalog: DataCatalog, name: str) -> bool:
 
 def _replay_node(node: Node, stored: Outputs, catalog: DataCatalog) -> Node:
     """A node like ``node``, without inputs, that returns ``stored`` (copied where
-    the run's dataset would not copy it)."""
+    the run's dataset would not copy it).
+
+    An output that would go to the run's :class:`RunMemoryDataset` goes to a
+    :class:`_ReplayDataset` instead, which keeps the stored value without copying
+    it and copies it on every load, as the run's dataset would.
+    """
     outputs = list(node.outputs)
     name = node.name
     if node.namespace and name.startswith(node.namespace + "."):
         name = name[len(node.namespace) + 1 :]
-    copies = [_must_copy(catalog, out, stored[out][1]) for out in outputs]
+    copies = []
+    for out in outputs:
+        mode = stored[out][1]
+        dataset = catalog.get(out, fallback_to_runtime_pattern=True)
+        if (
+            isinstance(dataset, RunMemoryDataset)
+            and mode != "assign"
+            and (dataset._given_mode or mode) == mode
+        ):
+            private.catalog_datasets(catalog)[out] = _ReplayDataset(mode)
+        copies.append(_must_copy(catalog, out, mode))
     return Node(
         _Replay(outputs, stored, copies),
         None,
@@ -177,13 +193,30 @@ def _replay_node(node: Node, stored: Outputs, catalog: DataCatalog) -> Node:
 def _must_copy(catalog: DataCatalog, name: str, mode: str) -> bool:
     """Whether a stored output must be copied before the run saves it.
 
-    Not when it goes to a ``MemoryDataset`` that copies it as the cache would
-    (its copy mode inferred, ``deepcopy``, or the stored value's own): saving
-    it copies it already.
+    Not when it goes to a ``MemoryDataset`` (Kedro's, or the run's
+    :class:`~kedro_runtime.memory.RunMemoryDataset`, which copies as Kedro's
+    does) that copies it as the cache would (its copy mode inferred,
+    ``deepcopy``, or the stored value's own): saving it copies it already.
     """
     dataset = catalog.get(name, fallback_to_runtime_pattern=True)
-    dataset_mode = "assign" if dataset is None else private.memory_copy_mode(dataset)
+    if dataset is None:
+        dataset_mode: str | None = "assign"
+    elif isinstance(dataset, RunMemoryDataset):
+        dataset_mode = dataset._given_mode
+    else:
+        dataset_mode = private.memory_copy_mode(dataset)
     return dataset_mode not in (None, "deepcopy", mode) or mode == "assign"
+
+
+class _ReplayDataset(RunMemoryDataset):
+    """The run's dataset for a reused output: saving keeps the stored value
+    itself, every load copies it (``copy_mode``), so no node gets the store's."""
+
+    def __init__(self, copy_mode: str):
+        super().__init__(copy_mode=copy_mode)
+
+    def _save(self, data: Any) -> None:
+        self._value = data
 
 
 class _Replay:

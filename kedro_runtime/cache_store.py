@@ -83,8 +83,8 @@ class RunReport:
 
     Attributes:
         rows: ``(node name, status, seconds)`` in the pipeline's order; status
-            is ``"ran"``, ``"reused"`` (its stored outputs were copied in; the
-            time is the copy's) or ``"skipped"`` (it only fed reused nodes,
+            is ``"ran"``, ``"reused"`` (its stored outputs were handed in; the
+            time is that of handing them in) or ``"skipped"`` (it only fed reused nodes,
             or was reused and only fed those).
     """
 

@@ -3,9 +3,10 @@
 A fingerprint is a hex digest that is equal for equal content, or ``None``
 when the thing cannot be fingerprinted (then nothing keyed on it is reused).
 
-- **Values** by content, never by identity: pandas objects through
-  ``pandas.util.hash_pandas_object`` (vectorised) plus column names, dtypes and
-  index; numpy arrays by buffer, dtype and shape (not object arrays); ``None``,
+- **Values** by content, never by identity: pandas objects by their bytes
+  when every column has a numeric numpy dtype (read in place, SHA-256), else
+  through ``pandas.util.hash_pandas_object`` (vectorised), plus column names,
+  dtypes and index; numpy arrays by buffer, dtype and shape (not object arrays); ``None``,
   bools, numbers, strings and bytes by type and value; lists, tuples, dicts and
   sets by their items. Anything else gives ``None``: pickle bytes are not used,
   as they are not stable for equal values (memo identity, set order).
@@ -100,7 +101,7 @@ def _array_or_frame(value: Any) -> bytes | None:
         if not isinstance(value, np.ndarray) or value.dtype.hasobject:
             return None
         head = f"{value.dtype.str}{value.shape}".encode()
-        return head + np.ascontiguousarray(value).tobytes()
+        return head + _buffer_digest([value])
     if module == "pandas":
         return _pandas_bytes(value)
     return None
@@ -111,10 +112,13 @@ def _pandas_bytes(value: Any) -> bytes | None:
 
     if not isinstance(value, pd.DataFrame | pd.Series | pd.Index):
         return None
-    try:
-        rows = pd.util.hash_pandas_object(value, index=True).to_numpy()
-    except TypeError:  # unhashable cells (lists, dicts)
-        return None
+    content = _numeric_digest(value)
+    if content is None:
+        try:
+            rows = pd.util.hash_pandas_object(value, index=True).to_numpy()
+        except TypeError:  # unhashable cells (lists, dicts)
+            return None
+        content = b"rows" + _buffer_digest([rows])
     if isinstance(value, pd.DataFrame):
         columns = [repr(c) for c in value.columns]
         dtypes = [str(d) for d in value.dtypes]
@@ -123,7 +127,50 @@ def _pandas_bytes(value: Any) -> bytes | None:
         dtypes = [str(value.dtype)]
     index = value if isinstance(value, pd.Index) else value.index
     head = repr((columns, dtypes, [repr(n) for n in index.names], str(index.dtype)))
-    return head.encode() + bytes(rows.tobytes())
+    return head.encode() + content
+
+
+def _numeric_digest(value: Any) -> bytes | None:
+    """The bytes of a frame or series whose columns are all numpy, non-object
+    dtypes (numbers, bools, naive datetimes), read in place; ``None`` otherwise.
+
+    Equal bytes are equal values, so this never makes two different frames
+    equal; it is about twice as fast as ``hash_pandas_object`` and copies
+    nothing. A ``RangeIndex`` counts by its start, stop and step, any other
+    index by ``hash_pandas_object``.
+    """
+    import numpy as np  # noqa: PLC0415 (pandas needs numpy)
+    import pandas as pd  # noqa: PLC0415 (pandas is not a dependency)
+
+    if isinstance(value, pd.Index):
+        return None
+    columns = [value] if isinstance(value, pd.Series) else [c for _, c in value.items()]
+    if not all(
+        isinstance(c.dtype, np.dtype) and not c.dtype.hasobject for c in columns
+    ):
+        return None
+    index = value.index
+    if isinstance(index, pd.RangeIndex):
+        head = repr((index.start, index.stop, index.step)).encode()
+    else:
+        try:
+            rows = pd.util.hash_pandas_object(index).to_numpy()
+        except TypeError:
+            return None
+        head = _buffer_digest([rows])
+    return b"numeric" + head + _buffer_digest([c.to_numpy() for c in columns])
+
+
+def _buffer_digest(arrays: list[Any]) -> bytes:
+    """A SHA-256 digest of numpy arrays' bytes (read in place when contiguous)."""
+    import numpy as np  # noqa: PLC0415 (numpy is not a dependency)
+
+    hasher = hashlib.sha256()
+    for array in arrays:
+        flat = np.ascontiguousarray(array).reshape(-1)
+        hasher.update(len(flat).to_bytes(8, "little"))
+        hasher.update(flat.view(np.uint8).data)
+    return hasher.digest()
 
 
 def of_function(  # noqa: PLR0911 (one branch per kind of callable)

@@ -6,8 +6,9 @@ value, injected data by content, catalog files by path, size, modification time
 and load version, and an intermediate dataset by the key of the node that made
 it. When a run's node has the key of a stored result (a **hit**), the node is
 replaced, for this run, by a node of the same name, tags and outputs, without
-inputs, that returns the stored outputs (copied, by the node or by the run's
-``MemoryDataset`` when it saves them); the nodes that only fed it
+inputs, that returns the stored outputs (copied by the node, by the run's
+``MemoryDataset`` when it saves them, or by the ``_ReplayDataset`` that holds
+them for the run on every load); the nodes that only fed it
 (with no output to a persistent dataset) are skipped. The runner saves the
 outputs as a full run does, so files and versions on disk are the same.
 
@@ -29,6 +30,7 @@ does not wait for it: it computes the node itself.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
@@ -45,6 +47,7 @@ from pluggy import PluginManager
 from . import _kedro_private as private
 from .cache_plan import Keys, rebuild
 from .cache_store import MemoryStore, Outputs, RunReport, Store
+from .memory import RunMemoryDataset, copy_mode_of
 from .preload import size_of
 
 logger = logging.getLogger(__name__)
@@ -61,6 +64,19 @@ class _RunState:
     started: dict[str, float] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     replays: dict[str, Outputs] = field(default_factory=dict)
+    catalog: DataCatalog | None = None
+
+
+@dataclass
+class _Pending:
+    """A node that ran, its outputs stored as the runner saves them."""
+
+    state: _RunState
+    node: Node
+    key: str
+    values: dict[str, str]
+    """Outputs still to be saved, with their copy mode."""
+    stored: Outputs = field(default_factory=dict)
 
 
 class NodeCache:
@@ -129,7 +145,7 @@ class NodeCache:
         skipped: list[str] = []
         try:
             if enabled:
-                catalog = hook_args["catalog"]
+                catalog = state.catalog = hook_args["catalog"]
                 keys = Keys(catalog, base, runtime_data or {}).of(pipe)
                 self._claim(state, pipe, keys)
                 hook_args["pipeline"], skipped = rebuild(pipe, catalog, state)
@@ -201,17 +217,46 @@ class NodeCache:
         key = state.keys.get(node.name)
         if key is None or node.name in state.hits:
             return
+        entry = _Pending(state, node, key, {})
         try:
-            stored: Outputs | None = {}
+            if inspect.isgeneratorfunction(node.func):  # saved in chunks
+                raise TypeError(node.name)
             for name, value in outputs.items():
-                mode = private.infer_copy_mode(value)
-                stored[name] = (private.copy_with_mode(value, mode), mode)  # type: ignore[index]
+                mode = copy_mode_of(value)
+                if _copied_by_run(state, name, mode):
+                    entry.values[name] = mode  # its dataset's copy, once saved
+                else:
+                    entry.stored[name] = (private.copy_with_mode(value, mode), mode)
         except Exception:  # cannot be copied: not stored
-            stored = None
-        if stored is not None:
+            self._release(state, key)
+            return
+        pending: list[_Pending] = self._local.__dict__.setdefault("pending", [])
+        pending[:] = [p for p in pending if p.state.run_id in self._runs]
+        pending.append(entry)
+        self._saved("", node)
+
+    def _saved(self, name: str, node: Node) -> None:
+        """Store a node's outputs once the runner saved those its
+        :class:`RunMemoryDataset` s copy: the store shares their copies (private:
+        loads copy them again)."""
+        pending: list[_Pending] = self._local.__dict__.get("pending", [])
+        entry = next((p for p in pending if p.node is node), None)
+        if entry is None:
+            return
+        if name in entry.values:
+            mode = entry.values.pop(name)
+            dataset = entry.state.catalog.get(name)  # type: ignore[union-attr]
+            if not isinstance(dataset, RunMemoryDataset) or not dataset.exists():
+                entry.stored.clear()  # not the dataset it was: not stored
+            else:
+                entry.stored[name] = (dataset._value, mode)
+        if entry.values:
+            return
+        pending.remove(entry)
+        if len(entry.stored) == len(node.outputs):
             with self._lock:
-                self._store.put(key, stored, _size(outputs))
-        self._release(state, key)
+                self._store.put(entry.key, entry.stored, _size(entry.stored))
+        self._release(entry.state, entry.key)
 
     def _failed(self, run_id: str, node: Node) -> None:
         self._left(run_id)
@@ -240,11 +285,53 @@ class _Recorder:
         self._cache._finished(run_id, node, outputs)
 
     @hook_impl
+    def after_dataset_saved(self, dataset_name: str, node: Node) -> None:
+        """Store a saved output of a node that ran, if it has a key."""
+        self._cache._saved(dataset_name, node)
+
+    @hook_impl
     def on_node_error(self, node: Node, run_id: str) -> None:
         """Free the key of a node that failed, for another run to compute."""
         self._cache._failed(run_id, node)
 
 
-def _size(outputs: Mapping[str, Any]) -> int:
-    sizes = [size_of(value) for value in outputs.values()]
-    return sum(size or 0 for size in sizes)
+def _copied_by_run(state: _RunState, name: str, mode: str) -> bool:
+    """Whether the run saves output ``name`` into a :class:`RunMemoryDataset`
+    that copies it with ``mode`` (``copy`` or ``deepcopy``), as the cache would."""
+    dataset = None if state.catalog is None else state.catalog.get(name)
+    return (
+        isinstance(dataset, RunMemoryDataset)
+        and mode != "assign"
+        and (dataset._given_mode or mode) == mode
+    )
+
+
+def _size(outputs: Outputs) -> int:
+    """The measured bytes of ``outputs``, as :func:`~kedro_runtime.preload.size_of`
+    measures them (a DataFrame's ``memory_usage(deep=True)``) but column by
+    column: numpy-backed numeric columns by ``nbytes`` (what ``deep=True`` gives
+    for them), the others by their own deep ``memory_usage``. Same number,
+    without building the per-column Series that ``DataFrame.memory_usage`` does."""
+    return sum(
+        _frame_size(value) or size_of(value) or 0 for value, _ in outputs.values()
+    )
+
+
+def _frame_size(value: Any) -> int | None:
+    if type(value).__module__.partition(".")[0] != "pandas":
+        return None
+    import numpy as np  # noqa: PLC0415 (pandas needs numpy)
+    import pandas as pd  # noqa: PLC0415 (pandas is not a dependency)
+
+    if not isinstance(value, pd.DataFrame):
+        return None
+    total = int(value.index.memory_usage(deep=True))
+    for _, column in value.items():
+        dtype = column.dtype
+        numeric = isinstance(dtype, np.dtype) and not dtype.hasobject
+        total += int(
+            column.array.nbytes
+            if numeric
+            else column.memory_usage(deep=True, index=False)
+        )
+    return total

@@ -121,3 +121,32 @@ def test_the_memory_store_evicts_the_least_recently_used() -> None:
     assert store.get("huge") is None and len(store) == 2
     store.clear()
     assert len(store) == 0 and store.bytes == 0
+
+
+def test_numeric_frames_count_by_their_bytes_and_index():
+    frame = pd.DataFrame(
+        {
+            "x": np.arange(5.0),
+            "n": np.arange(5),
+            "b": [True, False] * 2 + [True],
+            "t": pd.date_range("2020", periods=5),
+        }
+    )
+    same = fingerprint.of_value(frame.copy())
+    assert same is not None
+    assert fingerprint.of_value(frame) == same
+    changed = frame.copy()
+    changed.loc[3, "n"] = 7
+    assert fingerprint.of_value(changed) != same
+    assert fingerprint.of_value(frame.set_axis(range(1, 6))) != same
+    assert fingerprint.of_value(frame.set_axis(list("abcde"))) != fingerprint.of_value(
+        frame.set_axis(list("abcdf"))
+    )
+    assert fingerprint.of_value(frame["x"]) != fingerprint.of_value(
+        frame["x"].rename("y")
+    )
+    assert fingerprint.of_value(frame[["x", "n"]]) != fingerprint.of_value(
+        frame[["n", "x"]]
+    )
+    sliced = frame.iloc[::2]
+    assert fingerprint.of_value(sliced) == fingerprint.of_value(sliced.copy())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import threading
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from _cache_project import PACKAGE, create_cache_project
@@ -24,6 +26,7 @@ from kedro.pipeline import Node
 from kedro.runner import ParallelRunner, ThreadRunner
 
 from kedro_runtime import KedroSession, RunRequest, SessionOptions
+from kedro_runtime.node_cache import _size
 
 TABLE = pd.DataFrame({"key": ["a", "b", "c"], "value": [1, 2, 3]})
 
@@ -326,3 +329,31 @@ def test_data_injected_as_a_memory_dataset_counts_by_content(
     nodes.CALLS.clear()
     session.run(runtime_data={"table": MemoryDataset(changed)})
     assert "first" in nodes.CALLS
+
+
+def test_stored_frame_size_is_its_deep_memory_usage():
+    frame = pd.DataFrame(
+        {
+            "text": ["x" * i for i in range(50)],
+            "kind": pd.Categorical(["u", "v"] * 25),
+            "when": pd.date_range("2020", periods=50, tz="UTC"),
+            "count": pd.array(range(50), dtype="Int64"),
+            "value": np.arange(50.0),
+        },
+        index=pd.Index([str(i) for i in range(50)]),
+    )
+    assert _size({"a": (frame, "copy"), "b": (frame, "copy")}) == 2 * int(
+        frame.memory_usage(deep=True).sum()
+    )
+
+
+def test_a_reused_run_logs_no_catalog_warning(
+    session: KedroSession, nodes: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = outputs(session.run())
+    with caplog.at_level(logging.WARNING):
+        again = outputs(session.run())
+    assert again == first
+    assert [
+        r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
+    ] == []
