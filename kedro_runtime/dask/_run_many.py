@@ -131,8 +131,7 @@ def iter_run_many(
             single-threaded worker process per CPU, closed when the iterator ends.
         env: Configuration environment of the workers' sessions.
         conf_source: Configuration folder of the workers' sessions.
-        outputs: Names of the run outputs to load and return; None returns
-            every output of each run (its pipeline's free outputs).
+        outputs: Names of the run outputs to load and return (None: all).
         preload: Forwarded to ``KedroSession.create`` on the workers.
         node_cache: Give each worker's session a node cache (``RunResult.reused``).
         progress: Show a progress bar (runs done, failed, rate) on stderr.

@@ -111,10 +111,8 @@ def create_app(
     with ``SessionOptions.for_service(preload=..., node_cache=...)``, warms up
     every served pipeline before the app takes requests, and closes the session
     at shutdown; each process (each uvicorn worker) gets its own. Starlette does
-    not run the lifespan of mounted apps: mounted in another app, enter it from
-    yours (docs/serving.md). Every argument left out is read from its
-    environment variable, so that ``uvicorn --factory`` and ``kedro server
-    start`` workers can build the app; docs/options.md lists each with its default.
+    not run the lifespan of mounted apps (docs/serving.md). An argument left
+    out is read from its environment variable (docs/options.md).
 
     Args:
         project_path: The project's root folder.
@@ -129,9 +127,8 @@ def create_app(
             headers are in; a slower one gets 408 and is disconnected.
         allowed_hosts: The ``Host`` header values the app answers, e.g.
             ``["api.example.com", "*.internal"]``; others get 400.
-        run_timeout: Seconds a run may take: past them it is stopped before its
-            next node and the request gets 504 (an ``X-Run-Timeout`` header
-            may ask for less).
+        run_timeout: Seconds a run may take: past them it stops before its next
+            node and the request gets 504 (``X-Run-Timeout`` may ask for less).
         node_cache: Keep a node cache in the session (docs/node-cache.md).
 
     Returns:

@@ -65,83 +65,82 @@ def _split_names(
     return names
 
 
-def _options() -> list[click.Parameter]:
-    return [
-        *kedro_server_start.params,
-        click.Option(
-            ["--workers", "-w"],
-            type=click.IntRange(min=1),
-            default=1,
-            show_default=True,
-            help="Worker processes, each warming its own session before it serves.",
+_OWN_OPTIONS = (
+    click.Option(
+        ["--workers", "-w"],
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Worker processes, each warming its own session before it serves.",
+    ),
+    click.Option(
+        ["--pipelines"],
+        type=str,
+        default=None,
+        callback=_split_names,
+        help=(
+            "Pipelines to serve, separated by commas (default: every "
+            "registered pipeline). Each is warmed up at start."
         ),
-        click.Option(
-            ["--pipelines"],
-            type=str,
-            default=None,
-            callback=_split_names,
-            help=(
-                "Pipelines to serve, separated by commas (default: every "
-                "registered pipeline). Each is warmed up at start."
-            ),
+    ),
+    click.Option(
+        ["--preload/--no-preload"],
+        default=True,
+        show_default=True,
+        help=(
+            "Load the served pipelines' read-only inputs (datasets no node "
+            "writes) once per worker, before it reports healthy."
         ),
-        click.Option(
-            ["--preload/--no-preload"],
-            default=True,
-            show_default=True,
-            help=(
-                "Load the served pipelines' read-only inputs (datasets no node "
-                "writes) once per worker, before it reports healthy."
-            ),
+    ),
+    click.Option(
+        ["--node-cache"],
+        is_flag=True,
+        default=False,
+        help=(
+            "Keep a node cache in each worker's session: a request that "
+            "repeats an earlier one's work reuses its nodes' results."
         ),
-        click.Option(
-            ["--node-cache"],
-            is_flag=True,
-            default=False,
-            help=(
-                "Keep a node cache in each worker's session: a request that "
-                "repeats an earlier one's work reuses its nodes' results."
-            ),
+    ),
+    click.Option(
+        ["--max-request-bytes"],
+        type=click.IntRange(min=1),
+        default=DEFAULT_MAX_REQUEST_BYTES,
+        show_default=True,
+        help="Largest request body accepted; larger ones get 413.",
+    ),
+    click.Option(
+        ["--request-timeout"],
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_REQUEST_TIMEOUT,
+        show_default=True,
+        help=(
+            "Seconds a client has to send its request body once its headers "
+            "are in; a slower one gets 408 and is disconnected. Bound slow "
+            "headers at a reverse proxy (docs/serving.md)."
         ),
-        click.Option(
-            ["--max-request-bytes"],
-            type=click.IntRange(min=1),
-            default=DEFAULT_MAX_REQUEST_BYTES,
-            show_default=True,
-            help="Largest request body accepted; larger ones get 413.",
+    ),
+    click.Option(
+        ["--run-timeout"],
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help=(
+            "Seconds a run may take: past them it is stopped before its next "
+            "node and the request gets 504. A request may ask for less with "
+            "an X-Run-Timeout header. Default: no deadline."
         ),
-        click.Option(
-            ["--request-timeout"],
-            type=click.FloatRange(min=0, min_open=True),
-            default=DEFAULT_REQUEST_TIMEOUT,
-            show_default=True,
-            help=(
-                "Seconds a client has to send its request body once its headers "
-                "are in; a slower one gets 408 and is disconnected. Bound slow "
-                "headers at a reverse proxy (docs/serving.md)."
-            ),
+    ),
+    click.Option(
+        ["--allowed-hosts"],
+        type=str,
+        default=None,
+        callback=_split_names,
+        help=(
+            "Host header values to answer, separated by commas (e.g. "
+            "'api.example.com,*.internal'); others get 400. Default: any."
         ),
-        click.Option(
-            ["--run-timeout"],
-            type=click.FloatRange(min=0, min_open=True),
-            default=None,
-            help=(
-                "Seconds a run may take: past them it is stopped before its next "
-                "node and the request gets 504. A request may ask for less with "
-                "an X-Run-Timeout header. Default: no deadline."
-            ),
-        ),
-        click.Option(
-            ["--allowed-hosts"],
-            type=str,
-            default=None,
-            callback=_split_names,
-            help=(
-                "Host header values to answer, separated by commas (e.g. "
-                "'api.example.com,*.internal'); others get 400. Default: any."
-            ),
-        ),
-    ]
+    ),
+)
+"""The options kedro-runtime adds to those of Kedro's ``kedro server start``."""
 
 
 # Named "kedro" as Kedro's built-in project commands: Kedro merges groups of
@@ -156,7 +155,11 @@ def server() -> None:
     """Commands for running Kedro as a server."""
 
 
-@server.command(name="start", params=_options(), context_settings=CONTEXT_SETTINGS)
+@server.command(
+    name="start",
+    params=[*kedro_server_start.params, *_OWN_OPTIONS],
+    context_settings=CONTEXT_SETTINGS,
+)
 @click.pass_obj
 def start(metadata: ProjectMetadata, /, **options: Any) -> None:
     """Start the Kedro HTTP server, from kedro-runtime.

@@ -235,8 +235,7 @@ class ServerSettings:
             pipelines: Default ``$KEDRO_RUNTIME_SERVER_PIPELINES``
                 (comma-separated), then every registered pipeline.
             api_key: Default ``$KEDRO_RUNTIME_SERVER_API_KEY`` (or the
-                deprecated ``$KEDRO_RUNTIME_API_KEY``); an empty string means
-                no key.
+                deprecated ``$KEDRO_RUNTIME_API_KEY``); ``""``: no key.
             max_request_bytes: Default ``$KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES``,
                 then 10 MiB.
             environ: The environment to read (default ``os.environ``).
@@ -246,8 +245,7 @@ class ServerSettings:
                 then 60 seconds.
             allowed_hosts: Default ``$KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS``
                 (comma-separated), then any host.
-            run_timeout: Default ``$KEDRO_RUNTIME_SERVER_RUN_TIMEOUT``, then no
-                deadline.
+            run_timeout: Default ``$KEDRO_RUNTIME_SERVER_RUN_TIMEOUT``, or none.
             node_cache: Default ``$KEDRO_RUNTIME_SERVER_NODE_CACHE``, then off.
 
         Returns:
