@@ -236,11 +236,9 @@ class ServerSettings:
                 (comma-separated), then every registered pipeline.
             api_key: Default ``$KEDRO_RUNTIME_SERVER_API_KEY`` (or the
                 deprecated ``$KEDRO_RUNTIME_API_KEY``); ``""``: no key.
-            max_request_bytes: Default ``$KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES``,
-                then 10 MiB.
+            max_request_bytes: Default ``$KEDRO_RUNTIME_SERVER_MAX_REQUEST_BYTES``.
             environ: The environment to read (default ``os.environ``).
-            preload: Default ``$KEDRO_RUNTIME_SERVER_PRELOAD`` (``0`` or
-                ``false`` for no), then ``True``.
+            preload: Default ``$KEDRO_RUNTIME_SERVER_PRELOAD``, then ``True``.
             request_timeout: Default ``$KEDRO_RUNTIME_SERVER_REQUEST_TIMEOUT``,
                 then 60 seconds.
             allowed_hosts: Default ``$KEDRO_RUNTIME_SERVER_ALLOWED_HOSTS``
@@ -252,52 +250,53 @@ class ServerSettings:
             The resolved settings.
 
         Raises:
-            ServerSettingsError: If the project folder does not exist, the
-                size limit or the request timeout is not a positive number, a
-                request limit is not usable (:class:`RequestLimits`), or no
-                pipeline is named.
+            ServerSettingsError: If the project folder does not exist, a number
+                is not positive, a request limit is not usable, or no pipeline
+                is named.
         """
         environ = os.environ if environ is None else environ
-        raw_path = project_path or environ.get(PROJECT_PATH_ENV) or Path.cwd()
-        path = Path(raw_path).expanduser().resolve()
-        if not path.is_dir():
-            raise ServerSettingsError(
-                f"The project folder '{path}' does not exist. Pass project_path, or "
-                f"set {PROJECT_PATH_ENV}, or start the server in the project folder."
-            )
         key = _api_key(environ) if api_key is None else api_key
         return cls(
-            project_path=path,
+            project_path=_project_path(project_path, environ),
             env=_or_variable(env, environ, ENV_ENV),
             conf_source=_or_variable(conf_source, environ, CONF_SOURCE_ENV),
             pipelines=_pipelines(pipelines, environ),
-            max_request_bytes=_max_request_bytes(max_request_bytes, environ),
+            max_request_bytes=int(
+                _positive(
+                    max_request_bytes,
+                    environ,
+                    MAX_REQUEST_BYTES_ENV,
+                    DEFAULT_MAX_REQUEST_BYTES,
+                    int,
+                )
+            ),
             api_key=key or None,
             preload=_flag(preload, environ, PRELOAD_ENV, default=True),
             node_cache=_flag(node_cache, environ, NODE_CACHE_ENV, default=False),
-            request_timeout=_request_timeout(request_timeout, environ),
+            request_timeout=_positive(
+                request_timeout, environ, REQUEST_TIMEOUT_ENV, DEFAULT_REQUEST_TIMEOUT
+            ),
             limits=RequestLimits.from_environ(environ),
             allowed_hosts=_allowed_hosts(allowed_hosts, environ),
             run_timeout=_run_timeout(run_timeout, environ),
         )
 
 
-def _run_timeout(given: float | None, environ: Mapping[str, str]) -> float | None:
-    raw: float | str | None = (
-        given if given is not None else environ.get(RUN_TIMEOUT_ENV, "").strip()
-    )
-    if raw in (None, ""):
-        return None
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = 0.0
-    if not (seconds > 0 and math.isfinite(seconds)):
+def _project_path(given: str | Path | None, environ: Mapping[str, str]) -> Path:
+    path = Path(given or environ.get(PROJECT_PATH_ENV) or Path.cwd())
+    path = path.expanduser().resolve()
+    if not path.is_dir():
         raise ServerSettingsError(
-            f"The run timeout ({RUN_TIMEOUT_ENV}, --run-timeout) must be a "
-            f"positive number of seconds, got {raw!r}."
+            f"The project folder '{path}' does not exist. Pass project_path, or "
+            f"set {PROJECT_PATH_ENV}, or start the server in the project folder."
         )
-    return seconds
+    return path
+
+
+def _run_timeout(given: float | None, environ: Mapping[str, str]) -> float | None:
+    if given is None and not environ.get(RUN_TIMEOUT_ENV, "").strip():
+        return None  # no deadline
+    return _positive(given, environ, RUN_TIMEOUT_ENV, 0)
 
 
 def _allowed_hosts(
@@ -349,39 +348,38 @@ def _pipelines(
     return names
 
 
-def _max_request_bytes(given: int | None, environ: Mapping[str, str]) -> int:
-    limit: int | str = (
-        given
-        if given is not None
-        else environ.get(MAX_REQUEST_BYTES_ENV) or DEFAULT_MAX_REQUEST_BYTES
-    )
-    try:
-        size = int(limit)
-    except ValueError:
-        size = 0
-    if size <= 0:
-        raise ServerSettingsError(
-            f"The request size limit must be a positive number of bytes, got {limit!r}."
-        )
-    return size
+_NUMBERS = {
+    MAX_REQUEST_BYTES_ENV: "The request size limit (--max-request-bytes)",
+    REQUEST_TIMEOUT_ENV: "The request timeout (--request-timeout)",
+    RUN_TIMEOUT_ENV: "The run timeout (--run-timeout)",
+}
+"""The number settings :func:`_positive` reads, by variable, named for messages."""
 
 
-def _request_timeout(given: float | None, environ: Mapping[str, str]) -> float:
-    raw: float | str = (
-        given
-        if given is not None
-        else environ.get(REQUEST_TIMEOUT_ENV) or DEFAULT_REQUEST_TIMEOUT
-    )
+def _positive(
+    given: float | None,
+    environ: Mapping[str, str],
+    variable: str,
+    default: float,
+    kind: type[float] | type[int] = float,
+) -> float:
+    """``given``, else ``$variable``, else ``default``: a positive, finite number.
+
+    Raises:
+        ServerSettingsError: If the value is not one, naming the setting.
+    """
+    raw = given if given is not None else environ.get(variable, "").strip() or default
     try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:  # NaN too
+        value = kind(raw)
+    except (TypeError, ValueError):
+        value = 0
+    if not (value > 0 and math.isfinite(value)):
+        unit = "bytes" if kind is int else "seconds"
         raise ServerSettingsError(
-            f"The request timeout ({REQUEST_TIMEOUT_ENV}, --request-timeout) must "
-            f"be a positive number of seconds, got {raw!r}."
+            f"{_NUMBERS[variable]} ({variable}) must be a positive number of "
+            f"{unit}, got {raw!r}."
         )
-    return seconds
+    return value
 
 
 def _api_key(environ: Mapping[str, str]) -> str | None:
