@@ -349,9 +349,9 @@ def _pipelines(
 
 
 _NUMBERS = {
-    MAX_REQUEST_BYTES_ENV: "The request size limit (--max-request-bytes)",
-    REQUEST_TIMEOUT_ENV: "The request timeout (--request-timeout)",
-    RUN_TIMEOUT_ENV: "The run timeout (--run-timeout)",
+    MAX_REQUEST_BYTES_ENV: "The request size limit (--max-request-bytes, ",
+    REQUEST_TIMEOUT_ENV: "The request timeout (--request-timeout, ",
+    RUN_TIMEOUT_ENV: "The run timeout (--run-timeout, ",
 }
 """The number settings :func:`_positive` reads, by variable, named for messages."""
 
@@ -376,7 +376,7 @@ def _positive(
     if not (value > 0 and math.isfinite(value)):
         unit = "bytes" if kind is int else "seconds"
         raise ServerSettingsError(
-            f"{_NUMBERS[variable]} ({variable}) must be a positive number of "
+            f"{_NUMBERS[variable]}{variable}) must be a positive number of "
             f"{unit}, got {raw!r}."
         )
     return value
